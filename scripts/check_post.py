@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Run one or more posts top to bottom in a fresh kernel, as a Binder reader would.
+
+Prints each post's read time (prose words, code lines, minutes) and execution time, and
+exits non-zero if a cell fails. It does not touch the site or the execution cache.
+
+    python scripts/check_post.py posts/jwt-authentication-is-not-enough.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
+from sitegen.readtime import read_time
+
+DEFAULT_TIMEOUT_S = 120
+
+
+def execute(path: Path, timeout: int) -> float:
+    """Execute the notebook in its own folder (as the build does) and return the seconds."""
+    notebook = jupytext.read(path)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.perf_counter()
+    client.execute()
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("posts", nargs="+", type=Path, help="post files (posts/<slug>.md)")
+    parser.add_argument(
+        "--timeout", type=int, default=DEFAULT_TIMEOUT_S, help="seconds allowed per cell"
+    )
+    parser.add_argument("--no-run", action="store_true", help="only report the read time")
+    args = parser.parse_args(argv)
+    failed = False
+    for path in args.posts:
+        rt = read_time(path.read_text(encoding="utf-8"))
+        line = f"{path}: read {rt.minutes} min ({rt.prose_words} prose words, {rt.code_lines} code lines)"
+        if not args.no_run:
+            try:
+                line += f"; executed in {execute(path, args.timeout):.1f} s"
+            except (CellExecutionError, CellTimeoutError) as error:
+                failed = True
+                line += f"; FAILED\n{error}"
+        print(line)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
