@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for path in args.posts:
         rt = read_time(path.read_text(encoding="utf-8"))
-        line = f"{path}: read {rt.minutes} min ({rt.prose_words} prose words, {rt.code_lines} code lines)"
+        counts = f"{rt.prose_words} prose words, {rt.code_lines} code lines"
+        line = f"{path}: read {rt.minutes} min ({counts})"
         if not args.no_run:
             try:
                 line += f"; executed in {execute(path, args.timeout):.1f} s"

@@ -24,6 +24,7 @@ _FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>.*)$")
 _COLON_FENCE = re.compile(r"^:{3,}")
 _TAGS_OPTION = re.compile(r"^:tags:\s*\[(?P<tags>[^\]]*)\]")
 _YAML_TAGS = re.compile(r"^tags:\s*\[(?P<tags>[^\]]*)\]")
+_GLUE = re.compile(r"\{glue(?::\w+)?\}`[^`]*`")  # a glued value reads as one word
 _ROLE = re.compile(r"\{[\w:-]+\}`([^`]*)`")
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _MARKUP = re.compile(r"[#*_>|`\[\]{}()=+\-]+")
@@ -57,7 +58,8 @@ def strip_front_matter(text: str) -> str:
 
 def count_prose_words(markdown: str) -> int:
     """Words a reader reads in a Markdown fragment, markup removed."""
-    text = _ROLE.sub(r" \1 ", markdown)
+    text = _GLUE.sub(" 0 ", markdown)
+    text = _ROLE.sub(r" \1 ", text)
     text = _LINK_TARGET.sub("] ", text)
     text = _MARKUP.sub(" ", text)
     return len(_WORD.findall(text))

@@ -1,0 +1,67 @@
+"""Everything the index builder generates, as one mapping of path → bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sitegen import feeds, pages
+from sitegen.outputs import encode_all, stale_files, write_outputs
+from sitegen.posts import load_posts, published
+from sitegen.site import Site, load_site
+from sitegen.toc import lab_files, toc
+
+TODAY_ENV = "ENGLOGS_TODAY"
+
+
+def today() -> dt.date:
+    """The publication date: today, unless ``ENGLOGS_TODAY=YYYY-MM-DD`` pins it (tests)."""
+    pinned = os.environ.get(TODAY_ENV)
+    return dt.date.fromisoformat(pinned) if pinned else dt.date.today()
+
+
+@dataclass(frozen=True)
+class Index:
+    site: Site
+    posts: pd.DataFrame  # every valid post, drafts and future ones included
+    published: pd.DataFrame  # what readers see
+    outputs: dict[str, bytes]
+
+    @property
+    def unpublished_paths(self) -> list[str]:
+        return sorted(set(self.posts["path"]) - set(self.published["path"]))
+
+
+def generate(root: Path, on: dt.date | None = None) -> Index:
+    """Read and validate every post, and render every generated file (writes nothing).
+
+    Raises sitegen.posts.InvalidPosts with every problem found.
+    """
+    site = load_site(root)
+    frame = load_posts(root, site)
+    visible = published(frame, on or today())
+    outputs = encode_all(
+        [
+            ("_toc.yml", toc(visible, site, lab_files(root))),
+            ("index.md", pages.landing_page(visible, site)),
+            ("archive.md", pages.archive_page(visible)),
+            *pages.category_pages(visible, site).items(),
+            *pages.tag_pages(visible).items(),
+            ("_extra/feed.xml", feeds.rss_feed(visible, site)),
+            ("_extra/posts.json", feeds.posts_json(visible, site)),
+            ("_extra/posts.csv", feeds.posts_csv(visible, site)),
+        ]
+    )
+    return Index(site=site, posts=frame, published=visible, outputs=outputs)
+
+
+def build(root: Path, *, check: bool = False, on: dt.date | None = None) -> tuple[Index, list[str]]:
+    """Generate, then write what changed (or, with ``check``, list what is stale)."""
+    index = generate(root, on)
+    if check:
+        return index, stale_files(root, index.outputs)
+    return index, write_outputs(root, index.outputs)

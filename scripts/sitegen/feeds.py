@@ -1,0 +1,71 @@
+"""Machine-readable outputs at the site root: the RSS feed and the index metadata.
+
+All three are byte-for-byte reproducible: no "now" timestamps (the feed's build date is the
+newest post's date) and fixed key order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+from feedgen.feed import FeedGenerator
+
+from sitegen.pages import INTRO
+from sitegen.site import Site
+
+INDEX_FIELDS = [
+    "slug", "title", "date", "updated", "category", "tags", "summary", "featured",
+    "read_minutes", "url",
+]  # fmt: skip
+
+
+def _midnight_utc(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def rss_feed(frame: pd.DataFrame, site: Site) -> bytes:
+    """RSS 2.0, newest first, with title, link, date, summary and categories per post."""
+    feed = FeedGenerator()
+    feed.title(site.title)
+    feed.link(href=site.baseurl, rel="alternate")
+    feed.link(href=site.absolute_url("feed.xml"), rel="self")
+    feed.description(INTRO)
+    feed.language("en")
+    feed.generator("Engineering Logs (python-feedgen)")
+    if not frame.empty:
+        feed.lastBuildDate(_midnight_utc(frame["date"].max()))
+    for post in frame.to_dict("records"):
+        entry = feed.add_entry(order="append")
+        url = site.absolute_url(post["url"])
+        entry.title(post["title"])
+        entry.link(href=url)
+        entry.guid(url, permalink=True)
+        entry.pubDate(_midnight_utc(post["date"]))
+        entry.description(post["summary"])
+        for term in [post["category"], *post["tags"]]:
+            entry.category(term=term)
+    return feed.rss_str(pretty=True)
+
+
+def index_records(frame: pd.DataFrame, site: Site) -> list[dict[str, object]]:
+    records = []
+    for post in frame[INDEX_FIELDS].to_dict("records"):
+        post["date"] = post["date"].isoformat()
+        post["updated"] = post["updated"].isoformat() if post["updated"] else None
+        post["url"] = site.absolute_url(post["url"])
+        post["featured"] = bool(post["featured"])
+        post["read_minutes"] = int(post["read_minutes"])
+        records.append(post)
+    return records
+
+
+def posts_json(frame: pd.DataFrame, site: Site) -> str:
+    return json.dumps(index_records(frame, site), indent=2, ensure_ascii=False) + "\n"
+
+
+def posts_csv(frame: pd.DataFrame, site: Site) -> str:
+    table = pd.DataFrame(index_records(frame, site), columns=INDEX_FIELDS)
+    table["tags"] = table["tags"].map(";".join)
+    return table.to_csv(index=False, lineterminator="\n")

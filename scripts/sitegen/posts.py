@@ -1,0 +1,292 @@
+"""Read every post's front matter into one pandas DataFrame, validating as it goes.
+
+Validation collects every problem in every post before failing, so an author fixes them all
+in one pass. Each problem names the file, the field and what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from sitegen.readtime import read_time
+from sitegen.site import SLUG, Site
+
+try:  # The C loader is ~10x faster; it matters at thousands of posts.
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - pure-Python PyYAML
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+REQUIRED = ("title", "date", "category", "tags", "summary")
+OPTIONAL = ("featured", "draft", "updated")
+NOTEBOOK_KEYS = ("jupytext", "kernelspec")
+ALLOWED = frozenset(REQUIRED + OPTIONAL + NOTEBOOK_KEYS + ("mystnb", "myst"))
+MAX_TITLE = 120
+MAX_SUMMARY = 300
+COLUMNS = [
+    "slug", "path", "title", "date", "updated", "category", "tags", "summary", "featured",
+    "draft", "read_minutes", "prose_words", "code_lines", "url",
+]  # fmt: skip
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one post, printed as ``file: field: message``."""
+
+    path: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.field}: {self.message}"
+
+
+class InvalidPosts(Exception):
+    """Raised with every problem found; nothing has been written when it is raised."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(map(str, self.problems)))
+
+
+def split_front_matter(text: str) -> tuple[str, int] | None:
+    """The YAML text of the leading ``---`` block and the line it starts on, or None."""
+    if not text.startswith("---\n") and not text.startswith("---\r\n"):
+        return None
+    match = re.search(r"^---[ \t]*$", text[4:], flags=re.MULTILINE)
+    if match is None:
+        return None
+    return text[4 : 4 + match.start()], 2
+
+
+def _non_json_values(value: Any, where: str) -> Iterable[tuple[str, str]]:
+    """Values YAML produced that a notebook's JSON metadata cannot hold."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _non_json_values(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _non_json_values(item, f"{where}[{i}]")
+    elif isinstance(value, dt.date):
+        yield (
+            where,
+            f'YAML reads {value} as a date; quote it ({where.split(".")[-1]}: "{value:%Y-%m-%d}")'
+            " so jupytext and myst-nb can store it",
+        )
+    elif isinstance(value, bytes | set):
+        yield where, f"YAML reads this as {type(value).__name__}; write plain text"
+
+
+class _Checker:
+    """Validates one post's front matter, collecting problems instead of raising."""
+
+    def __init__(self, path: str, meta: dict[str, Any], site: Site) -> None:
+        self.path, self.meta, self.site = path, meta, site
+        self.problems: list[Problem] = []
+
+    def problem(self, field: str, message: str) -> None:
+        self.problems.append(Problem(self.path, field, message))
+
+    def text(self, field: str, limit: int) -> str | None:
+        value = self.meta.get(field)
+        if value is None:
+            self.problem(field, "missing" if field not in self.meta else "is empty")
+        elif not isinstance(value, str):
+            self.problem(field, f"must be text, got {type(value).__name__} {value!r}; quote it")
+        elif not value.strip():
+            self.problem(field, "is empty")
+        elif len(value) > limit:
+            self.problem(field, f"is {len(value)} characters; keep it under {limit}")
+        else:
+            return " ".join(value.split())
+        return None
+
+    def date(self, field: str, required: bool) -> dt.date | None:
+        value = self.meta.get(field)
+        if value is None:
+            if required:
+                self.problem(field, "missing" if field not in self.meta else "is empty")
+            return None
+        if isinstance(value, dt.date):
+            return None  # Reported by the JSON-safety check with the fix to apply.
+        if not isinstance(value, str) or not _DATE.match(value):
+            self.problem(field, f"{value!r} is not a date written YYYY-MM-DD")
+            return None
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as error:
+            self.problem(field, f"{value!r} is not a real date ({error})")
+            return None
+
+    def flag(self, field: str) -> bool:
+        value = self.meta.get(field, False)
+        if not isinstance(value, bool):
+            self.problem(field, f"must be true or false, got {value!r}")
+            return False
+        return value
+
+    def tags(self) -> list[str]:
+        value = self.meta.get("tags")
+        if value is None:
+            self.problem("tags", "missing" if "tags" not in self.meta else "is empty")
+            return []
+        if not isinstance(value, list):
+            self.problem(
+                "tags", f"must be a list like [jwt, rbac], got {type(value).__name__} {value!r}"
+            )
+            return []
+        if not value:
+            self.problem("tags", "is empty; give 3-6 tags")
+        tags = []
+        for tag in value:
+            if not isinstance(tag, str) or not SLUG.match(tag):
+                self.problem("tags", f"{tag!r} is not a lowercase-hyphenated slug")
+            elif tag in tags:
+                self.problem("tags", f"{tag!r} is listed twice")
+            else:
+                tags.append(tag)
+        return tags
+
+    def category(self) -> str | None:
+        value = self.text("category", 80)
+        if value is not None and value not in self.site.category_names:
+            self.problem(
+                "category",
+                f"{value!r} is not a category; use one of: {', '.join(self.site.category_names)}",
+            )
+            return None
+        return value
+
+    def notebook_header(self) -> None:
+        fmt = (self.meta.get("jupytext") or {}).get("text_representation", {})
+        if not isinstance(fmt, dict) or fmt.get("format_name") != "myst":
+            self.problem(
+                "jupytext", "missing the jupytext header (text_representation.format_name: myst)"
+            )
+        kernel = self.meta.get("kernelspec")
+        if not isinstance(kernel, dict) or not kernel.get("name"):
+            self.problem("kernelspec", "missing (name: python3) — needed to execute the post")
+
+
+def _parse(path: str, raw: bytes) -> tuple[dict[str, Any] | None, str, list[Problem]]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        detail = f"byte 0x{raw[error.start]:02x} on line {line}"
+        return None, "", [Problem(path, "file", f"is not valid UTF-8 ({detail}); save it as UTF-8")]
+    block = split_front_matter(text)
+    if block is None:
+        return (
+            None,
+            text,
+            [Problem(path, "front matter", "missing: a post starts with a '---' YAML block")],
+        )
+    yaml_text, first_line = block
+    try:
+        meta = yaml.load(yaml_text, Loader=_Loader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + first_line}" if mark is not None else ""
+        reason = getattr(error, "problem", None) or str(error)
+        return None, text, [Problem(path, "front matter", f"YAML syntax error{where}: {reason}")]
+    if not isinstance(meta, dict):
+        return None, text, [Problem(path, "front matter", "must be a YAML mapping of fields")]
+    return meta, text, []
+
+
+def read_post(path: Path, root: Path, site: Site) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """One post as a record for the index, or None and the problems that prevent it."""
+    rel = path.relative_to(root).as_posix()
+    meta, text, problems = _parse(rel, path.read_bytes())
+    if meta is None:
+        return None, problems
+    check = _Checker(rel, meta, site)
+    for field in sorted(set(meta) - ALLOWED, key=str):
+        check.problem(str(field), f"unknown field; allowed: {', '.join(sorted(ALLOWED))}")
+    for where, message in _non_json_values(meta, ""):
+        check.problem(where, message)
+    slug = path.stem
+    if not SLUG.match(slug):
+        check.problem(
+            "slug", f"file name {slug!r} is not a lowercase-hyphenated slug (it is the URL)"
+        )
+    check.notebook_header()
+    record = {
+        "slug": slug,
+        "path": rel,
+        "title": check.text("title", MAX_TITLE),
+        "date": check.date("date", required=True),
+        "updated": check.date("updated", required=False),
+        "category": check.category(),
+        "tags": check.tags(),
+        "summary": check.text("summary", MAX_SUMMARY),
+        "featured": check.flag("featured"),
+        "draft": check.flag("draft"),
+    }
+    if record["updated"] and record["date"] and record["updated"] < record["date"]:
+        check.problem("updated", f"{record['updated']} is before the post's date {record['date']}")
+    if check.problems:
+        return None, check.problems
+    minutes = read_time(text)
+    record.update(
+        read_minutes=minutes.minutes,
+        prose_words=minutes.prose_words,
+        code_lines=minutes.code_lines,
+        url=f"posts/{slug}.html",
+    )
+    return record, []
+
+
+def _duplicates(frame: pd.DataFrame, column: str, key: pd.Series, what: str) -> list[Problem]:
+    problems = []
+    for _, group in frame.groupby(key, sort=True):
+        if len(group) > 1:
+            first = group["path"].iloc[0]
+            for path in group["path"].iloc[1:]:
+                problems.append(Problem(path, column, f"duplicates the {what} of {first}"))
+    return problems
+
+
+def load_posts(root: Path, site: Site) -> pd.DataFrame:
+    """Every post under ``root/posts`` as one validated DataFrame, newest first.
+
+    Raises InvalidPosts listing every problem in every post.
+    """
+    records, problems = [], []
+    for path in sorted((root / "posts").glob("*.md")):
+        record, found = read_post(path, root, site)
+        problems.extend(found)
+        if record is not None:
+            records.append(record)
+    frame = pd.DataFrame.from_records(records, columns=COLUMNS)
+    if not frame.empty:
+        problems += _duplicates(frame, "title", frame["title"].str.casefold(), "title")
+        problems += _duplicates(frame, "slug", frame["slug"].str.casefold(), "slug")
+    if problems:
+        raise InvalidPosts(problems)
+    return frame.sort_values(["date", "slug"], ascending=[False, True], ignore_index=True)
+
+
+def published(frame: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """The posts a reader may see today: not drafts, not dated in the future."""
+    visible = frame[~frame["draft"] & (frame["date"] <= today)].reset_index(drop=True)
+    featured = visible[visible["featured"]]
+    if len(featured) > 1:
+        raise InvalidPosts(
+            Problem(
+                path,
+                "featured",
+                f"only one published post may be featured; also {featured['path'].iloc[0]}",
+            )
+            for path in featured["path"].iloc[1:]
+        )
+    return visible

@@ -1,0 +1,103 @@
+"""Sphinx extension: ``jupyter-book build .`` regenerates the index before it reads anything.
+
+Jupyter Book 1 only checks that ``_toc.yml`` parses before starting Sphinx;
+sphinx-external-toc reads it in ``config-inited`` at priority 900. This extension runs the
+index builder in ``config-inited`` at priority 100, so the TOC, landing, category and tag
+pages the build reads are always the ones the posts imply, whether or not the author ran
+``scripts/build_index.py``. Invalid posts stop the build here, before any notebook executes.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.errors import ConfigError
+
+from sitegen.build import Index, build
+from sitegen.pages import display_date
+from sitegen.posts import InvalidPosts
+from sitegen.site import slugify
+
+POSTS_PREFIX = "posts/"
+
+
+def regenerate_index(app: Sphinx, config: Config) -> None:
+    """Write the generated files and keep unpublished posts out of the build entirely."""
+    try:
+        index, changed = build(Path(app.srcdir))
+    except InvalidPosts as error:
+        raise ConfigError(
+            f"{len(error.problems)} problem(s) in the posts' front matter; nothing was built:\n"
+            + "\n".join(f"  {problem}" for problem in error.problems)
+        ) from None
+    app.englogs_index = index  # type: ignore[attr-defined]
+    config.exclude_patterns = [*config.exclude_patterns, *index.unpublished_paths]
+    if changed:
+        print(f"[sitegen] index regenerated: {', '.join(changed)}")
+
+
+def _post(app: Sphinx, docname: str) -> dict[str, Any] | None:
+    if not docname.startswith(POSTS_PREFIX):
+        return None
+    index: Index = app.englogs_index  # type: ignore[attr-defined]
+    rows = index.published[index.published["slug"] == docname.removeprefix(POSTS_PREFIX)]
+    return None if rows.empty else rows.iloc[0].to_dict()
+
+
+def header_line_html(post: dict[str, Any]) -> str:
+    """Category, date, read time and tags under a post's title (links relative to posts/)."""
+    esc = html.escape
+    tags = "".join(
+        f'<li><a href="../tags/{esc(tag)}.html">{esc(tag)}</a></li>' for tag in post["tags"]
+    )
+    updated = (
+        f' <span class="el-updated">updated <time datetime="{post["updated"].isoformat()}">'
+        f"{display_date(post['updated'])}</time></span>"
+        if post["updated"]
+        else ""
+    )
+    category_url = f"../categories/{slugify(post['category'])}.html"
+    return (
+        '<div class="el-post-header">'
+        f'<p class="el-meta"><a class="el-category" href="{category_url}">'
+        f"{esc(post['category'])}</a>"
+        f'<time datetime="{post["date"].isoformat()}">{display_date(post["date"])}</time>{updated}'
+        f'<span class="el-readtime">{post["read_minutes"]} MIN READ</span></p>'
+        f'<ul class="el-tags" aria-label="Tags">{tags}</ul></div>'
+    )
+
+
+def decorate_post(app: Sphinx, doctree: nodes.document) -> None:
+    """Show the front-matter title as literal text and add the header line beneath it."""
+    post = _post(app, app.env.docname)
+    if post is None:
+        return
+    section = next(iter(doctree.findall(nodes.section)), None)
+    if section is None or not isinstance(section[0], nodes.title):
+        return
+    # myst parses the front-matter title as Markdown; a title is text, so "<b>" stays "<b>".
+    title = section[0]
+    title.clear()
+    title += nodes.Text(post["title"])
+    section.insert(1, nodes.raw("", header_line_html(post), format="html"))
+
+
+def escape_page_title(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """sphinx-book-theme puts ``title.astext()`` unescaped in its print header: escape it."""
+    if "pagetitle" in context:
+        context["pagetitle"] = html.escape(context["pagetitle"])
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("config-inited", regenerate_index, priority=100)
+    app.connect("doctree-read", decorate_post, priority=100)
+    # After sphinx-book-theme's own handler (priority 500) has set "pagetitle".
+    app.connect("html-page-context", escape_page_title, priority=900)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

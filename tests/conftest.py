@@ -1,0 +1,74 @@
+"""Shared fixtures: throwaway copies of the fixture books, with the real scripts wired in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPTS = REPO / "scripts"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# A fixed "today" so golden files and publication rules do not move with the calendar.
+FIXED_TODAY = "2026-01-15"
+# The CLI installed beside this interpreter (a venv's bin/, or the system's).
+JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
+if not Path(JUPYTER_BOOK).exists():  # pragma: no cover - unusual layouts
+    JUPYTER_BOOK = shutil.which("jupyter-book") or "jupyter-book"
+
+
+@pytest.fixture(autouse=True)
+def _fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENGLOGS_TODAY", FIXED_TODAY)
+
+
+def copy_book(name: str, dest: Path) -> Path:
+    """Copy ``tests/fixtures/books/<name>`` to ``dest`` and point it at this repo's scripts."""
+    book = dest / name
+    shutil.copytree(FIXTURES / "books" / name, book, ignore=shutil.ignore_patterns("_build"))
+    config = book / "_config.yml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("../../../../scripts/", f"{SCRIPTS}/"),
+        encoding="utf-8",
+    )
+    return book
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    return copy_book("basic", tmp_path)
+
+
+def run_script(script: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(SCRIPTS / script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        check=False,
+    )
+
+
+def jupyter_book(book: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``jupyter-book build`` of ``book``; strict unless told otherwise."""
+    return subprocess.run(
+        [JUPYTER_BOOK, "build", str(book), *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def built_fixture_book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The basic fixture book, built once strictly for the HTML checks."""
+    os.environ["ENGLOGS_TODAY"] = FIXED_TODAY
+    book = copy_book("basic", tmp_path_factory.mktemp("built"))
+    result = jupyter_book(book, "-W", "-n", "--keep-going")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    yield book / "_build" / "html"

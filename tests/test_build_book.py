@@ -1,0 +1,89 @@
+"""Strict Jupyter Book builds of the fixture book, checked in the produced HTML."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import jupyter_book
+
+pytestmark = pytest.mark.build
+
+
+def test_landing_page_has_featured_card_and_one_card_per_other_post(
+    built_fixture_book: Path,
+) -> None:
+    page = (built_fixture_book / "index.html").read_text(encoding="utf-8")
+    assert "ENGINEERING LOGS // KNOWLEDGE BASE" in page
+    featured = re.search(r'<article class="el-card el-card--featured">(.*?)</article>', page, re.S)
+    assert featured and 'href="posts/tokens-and-quotes.html"' in featured.group(1)
+    cards = re.findall(r'<article class="el-card">.*?href="(posts/[^"]+)"', page, re.S)
+    assert cards == ["posts/queues-in-practice.html", "posts/older-queue-notes.html"]
+    assert page.count("MIN READ") == 2
+
+
+def test_sidebar_has_a_caption_per_category_with_posts_and_the_labs(
+    built_fixture_book: Path,
+) -> None:
+    page = (built_fixture_book / "posts" / "queues-in-practice.html").read_text(encoding="utf-8")
+    captions = re.findall(r'<span class="caption-text">([^<]+)</span>', page)
+    assert captions == ["Security", "Backend Architecture", "Labs"]
+
+
+def test_post_has_header_line_and_a_binder_button_opening_the_markdown_notebook(
+    built_fixture_book: Path,
+) -> None:
+    page = (built_fixture_book / "posts" / "tokens-and-quotes.html").read_text(encoding="utf-8")
+    assert '<a class="el-category" href="../categories/security.html">Security</a>' in page
+    assert '<a href="../tags/jwt.html">jwt</a>' in page
+    assert (
+        "https://mybinder.org/v2/gh/engineering-logs/engineering-logs/main"
+        "?urlpath=lab/tree/tests/fixtures/books/basic/posts/tokens-and-quotes.md"
+    ) in page
+    assert 'The answer is <span class="pasted-text">42</span>' in page
+
+
+def test_titles_with_markup_are_text_on_every_page(built_fixture_book: Path) -> None:
+    for page in built_fixture_book.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<script> &" not in text and "<b>markup" not in text, page
+
+
+def test_drafts_and_future_posts_are_not_built_or_searchable(built_fixture_book: Path) -> None:
+    assert not (built_fixture_book / "posts" / "unfinished-draft.html").exists()
+    assert not (built_fixture_book / "posts" / "from-the-future.html").exists()
+    search = (built_fixture_book / "searchindex.js").read_text(encoding="utf-8")
+    assert "Unfinished Draft" not in search and "From the Future" not in search
+    for name in ("feed.xml", "posts.json", "posts.csv"):
+        assert (built_fixture_book / name).is_file()
+
+
+FAILING_CELL = "```{code-cell} ipython3\nraise RuntimeError('downstream exploded')\n```\n"
+
+
+def test_a_failing_cell_fails_the_build_and_does_not_poison_the_next_one(book: Path) -> None:
+    post = book / "posts" / "queues-in-practice.md"
+    good = post.read_text(encoding="utf-8")
+    post.write_text(good + "\n" + FAILING_CELL, encoding="utf-8")
+
+    failed = jupyter_book(book, "-W", "-n", "--keep-going")
+    assert failed.returncode != 0
+    assert "queues-in-practice" in failed.stdout + failed.stderr
+    assert "downstream exploded" in failed.stdout + failed.stderr
+
+    post.write_text(good, encoding="utf-8")
+    fixed = jupyter_book(book)  # the author's plain build, _build left as it was
+    assert fixed.returncode == 0, fixed.stdout[-2000:] + fixed.stderr[-2000:]
+    html = (book / "_build" / "html" / "posts" / "queues-in-practice.html").read_text(
+        encoding="utf-8"
+    )
+    assert "downstream exploded" not in html and "45" in html
+
+
+def test_a_rebuild_with_no_edits_reads_and_executes_nothing(book: Path) -> None:
+    assert jupyter_book(book).returncode == 0
+    again = jupyter_book(book)
+    assert again.returncode == 0
+    assert "0 added, 0 changed, 0 removed" in again.stdout
+    assert "Executing notebook" not in again.stdout + again.stderr

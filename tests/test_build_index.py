@@ -1,0 +1,93 @@
+"""The index builder: what it publishes, that it writes only changes, and --check."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import run_script
+from sitegen.build import generate
+
+
+def test_drafts_and_future_posts_are_published_nowhere(book: Path) -> None:
+    index = generate(book)
+    assert sorted(index.published["slug"]) == [
+        "older-queue-notes",
+        "queues-in-practice",
+        "tokens-and-quotes",
+    ]
+    everything = b"".join(index.outputs.values())
+    for hidden in (
+        b"unfinished-draft",
+        b"Unfinished Draft",
+        b"from-the-future",
+        b"From the Future",
+    ):
+        assert hidden not in everything
+    assert index.unpublished_paths == ["posts/from-the-future.md", "posts/unfinished-draft.md"]
+
+
+def test_a_future_post_publishes_on_its_date(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENGLOGS_TODAY", "2999-01-01")
+    assert "from-the-future" in set(generate(book).published["slug"])
+
+
+def test_posts_json_lists_newest_first_with_absolute_urls(book: Path) -> None:
+    records = json.loads(generate(book).outputs["_extra/posts.json"])
+    assert [r["date"] for r in records] == sorted((r["date"] for r in records), reverse=True)
+    assert records[0]["url"] == "https://example.org/logs/posts/tokens-and-quotes.html"
+    assert set(records[0]) == {
+        "slug", "title", "date", "updated", "category", "tags", "summary", "featured",
+        "read_minutes", "url",
+    }  # fmt: skip
+
+
+def test_second_run_writes_nothing_and_check_passes(book: Path) -> None:
+    first = run_script("build_index.py", "--root", book)
+    assert first.returncode == 0, first.stderr
+    mtimes = {p: p.stat().st_mtime_ns for p in book.rglob("*") if p.is_file()}
+    second = run_script("build_index.py", "--root", book)
+    assert "0 file(s) updated" in second.stdout
+    assert {p: p.stat().st_mtime_ns for p in book.rglob("*") if p.is_file()} == mtimes
+    assert run_script("build_index.py", "--root", book, "--check").returncode == 0
+
+
+def test_check_names_every_stale_file_and_writes_nothing(book: Path) -> None:
+    run_script("build_index.py", "--root", book)
+    (book / "tags" / "retired-tag.md").write_text("old", encoding="utf-8")
+    (book / "index.md").write_text("edited by hand", encoding="utf-8")
+    os.remove(book / "_extra" / "feed.xml")
+
+    result = run_script("build_index.py", "--root", book, "--check")
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[:3] == [
+        "stale: _extra/feed.xml",
+        "stale: index.md",
+        "stale: tags/retired-tag.md",
+    ]
+    assert (book / "index.md").read_text(encoding="utf-8") == "edited by hand"
+
+
+def test_same_sources_give_the_same_bytes(book: Path, tmp_path: Path) -> None:
+    twin = tmp_path / "twin"
+    shutil.copytree(book, twin)
+    assert generate(book).outputs == generate(twin).outputs
+
+
+def test_markup_in_titles_and_summaries_is_escaped_everywhere(book: Path) -> None:
+    outputs = generate(book).outputs
+    for name in (
+        "index.md",
+        "categories/security.md",
+        "tags/jwt.md",
+        "archive.md",
+        "_extra/feed.xml",
+    ):
+        text = outputs[name].decode()
+        assert "<script>" not in text and "<b>markup" not in text, name
+    assert "Tokens &lt;script&gt; &amp; &#34;quotes&#34;" in outputs["index.md"].decode()
+    assert 'Tokens &lt;script&gt; &amp; "quotes"' in outputs["_extra/feed.xml"].decode()
