@@ -10,37 +10,29 @@ import boto3
 from moto import mock_aws
 
 REGION = "eu-west-1"
-# AWS's documented example credentials: never real, and known to secret scanners.
+# AWS's documented example key id: never real, and known to secret scanners.
 EXAMPLE_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
-EXAMPLE_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+# Variables that could point boto3 at a real account; hidden while moto serves the calls.
+_REAL_ACCOUNT_ENV = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION")
 
 
 @contextmanager
 def local_aws(region: str = REGION) -> Iterator[boto3.Session]:
     """A boto3 session whose every call is served by moto in this process.
 
-    Sets throwaway credentials first so boto3 can never pick up a real profile.
+    moto swaps in throwaway credentials; we also hide any profile or session token so a
+    reader's real account can never be used, and restore everything afterwards.
     """
-    saved = {k: os.environ.get(k) for k in _ENV}
-    os.environ.update(
-        AWS_ACCESS_KEY_ID=EXAMPLE_ACCESS_KEY_ID,
-        AWS_SECRET_ACCESS_KEY=EXAMPLE_SECRET_ACCESS_KEY,
-        AWS_DEFAULT_REGION=region,
-    )
-    os.environ.pop("AWS_SESSION_TOKEN", None)
-    os.environ.pop("AWS_PROFILE", None)
+    saved = {key: os.environ.pop(key, None) for key in _REAL_ACCOUNT_ENV}
+    os.environ["AWS_DEFAULT_REGION"] = region
     try:
         with mock_aws():
             yield boto3.Session(region_name=region)
     finally:
         for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
+            os.environ.pop(key, None)
+            if value is not None:
                 os.environ[key] = value
-
-
-_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN", "AWS_PROFILE")
 
 
 def redact(secret: str, keep: int = 4) -> str:
