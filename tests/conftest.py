@@ -65,6 +65,27 @@ def jupyter_book(book: Path, *extra: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The real site, built once strictly from a clean copy of the repository."""
+    site = tmp_path_factory.mktemp("site") / "repo"
+    shutil.copytree(
+        REPO, site, ignore=shutil.ignore_patterns("_build", ".git", "test-artifacts", "*.egg-info")
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ENGLOGS_TODAY"}
+    result = subprocess.run(
+        [JUPYTER_BOOK, "build", str(site), "-W", "-n", "--keep-going"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    log = result.stdout + result.stderr
+    (site / "build.log").write_text(log, encoding="utf-8")
+    assert result.returncode == 0, log[-6000:]
+    yield site / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
 def built_fixture_book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The basic fixture book, built once strictly for the HTML checks."""
     os.environ["ENGLOGS_TODAY"] = FIXED_TODAY
