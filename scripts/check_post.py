@@ -17,6 +17,7 @@ from pathlib import Path
 import jupytext
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
 from sitegen.readtime import read_time
 
 DEFAULT_TIMEOUT_S = 120

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from sitegen.build import generate
 
 GOLDEN = Path(__file__).parent / "golden" / "basic"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import run_script
-
 from sitegen.posts import read_post
 from sitegen.site import load_site
 

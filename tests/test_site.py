@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, REPO, run_script
 
+from conftest import FIXTURES, REPO, run_script
 from sitegen.build import generate
 
 # A copy of shared/seeds/posts.csv: titles, dates, categories, read times and summaries.
