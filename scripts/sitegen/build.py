@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,11 +30,20 @@ class Index:
     site: Site
     posts: pd.DataFrame  # every valid post, drafts and future ones included
     published: pd.DataFrame  # what readers see
+    labs: list[str]  # docnames of the companion labs
     outputs: dict[str, bytes]
 
     @property
     def unpublished_paths(self) -> list[str]:
         return sorted(set(self.posts["path"]) - set(self.published["path"]))
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever anything a page shows about *other* pages changes."""
+        digest = hashlib.sha256()
+        for name in ("_toc.yml", "_extra/posts.json"):
+            digest.update(self.outputs[name])
+        return digest.hexdigest()
 
 
 def generate(root: Path, on: dt.date | None = None) -> Index:
@@ -44,9 +54,10 @@ def generate(root: Path, on: dt.date | None = None) -> Index:
     site = load_site(root)
     frame = load_posts(root, site)
     visible = published(frame, on or today())
+    labs = lab_files(root)
     outputs = encode_all(
         [
-            ("_toc.yml", toc(visible, site, lab_files(root))),
+            ("_toc.yml", toc(visible, site, labs)),
             ("index.md", pages.landing_page(visible, site)),
             ("archive.md", pages.archive_page(visible)),
             *pages.category_pages(visible, site).items(),
@@ -56,7 +67,7 @@ def generate(root: Path, on: dt.date | None = None) -> Index:
             ("_extra/posts.csv", feeds.posts_csv(visible, site)),
         ]
     )
-    return Index(site=site, posts=frame, published=visible, outputs=outputs)
+    return Index(site=site, posts=frame, published=visible, labs=labs, outputs=outputs)
 
 
 def build(root: Path, *, check: bool = False, on: dt.date | None = None) -> tuple[Index, list[str]]:

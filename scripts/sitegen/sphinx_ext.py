@@ -16,14 +16,23 @@ from typing import Any
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
-from sphinx.errors import ConfigError
+from sphinx.environment import BuildEnvironment
+from sphinx.errors import ConfigError, SphinxError
+from sphinx.util import logging
 
+from sitegen import related
 from sitegen.build import Index, build
+from sitegen.execute import execute_stale
 from sitegen.pages import display_date
 from sitegen.posts import InvalidPosts
 from sitegen.site import slugify
 
 POSTS_PREFIX = "posts/"
+LOGGER = logging.getLogger(__name__)
+
+
+class NotebookExecutionFailed(SphinxError):
+    category = "Notebook execution failed"
 
 
 def regenerate_index(app: Sphinx, config: Config) -> None:
@@ -39,6 +48,40 @@ def regenerate_index(app: Sphinx, config: Config) -> None:
     config.exclude_patterns = [*config.exclude_patterns, *index.unpublished_paths]
     if changed:
         print(f"[sitegen] index regenerated: {', '.join(changed)}")
+
+
+def _notebooks(app: Sphinx) -> list[str]:
+    """Docnames of the notebooks this build publishes: posts, then labs."""
+    index: Index = app.englogs_index  # type: ignore[attr-defined]
+    posts = [f"posts/{slug}" for slug in index.published["slug"]]
+    return posts + index.labs
+
+
+def execute_in_parallel(app: Sphinx) -> None:
+    """Execute every notebook missing from the cache across all cores, before reading."""
+    from myst_nb.core.read import create_nb_reader
+
+    nb_config = app.env.mystnb_config
+    app.englogs_provenance = {}  # type: ignore[attr-defined]
+    if nb_config.execution_mode != "cache":
+        return
+    notebooks = []
+    for docname in _notebooks(app):
+        path = Path(app.env.doc2path(docname))
+        text = path.read_text(encoding="utf-8")
+        reader = create_nb_reader(str(path), app.env.myst_config, nb_config, text)
+        if reader is not None:
+            notebooks.append((docname, str(path), reader.read(text)))
+    report = execute_stale(nb_config.execution_cache_path, notebooks, nb_config.execution_timeout)
+    app.englogs_provenance = report.provenance  # type: ignore[attr-defined]
+    if report.executed:
+        LOGGER.info(f"[sitegen] executed in parallel: {', '.join(report.executed)}")
+    if report.failures:
+        raise NotebookExecutionFailed(
+            "\n\n".join(
+                f"{f.job.path} failed after {f.seconds:.1f} s:\n{f.error}" for f in report.failures
+            )
+        )
 
 
 def _post(app: Sphinx, docname: str) -> dict[str, Any] | None:
@@ -87,6 +130,49 @@ def decorate_post(app: Sphinx, doctree: nodes.document) -> None:
     section.insert(1, nodes.raw("", header_line_html(post), format="html"))
 
 
+def refresh_all_pages_when_the_index_changes(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """Rewrite every page when the TOC or the published index changed since the last build.
+
+    Each page's sidebar, previous/next and related posts come from the whole index, but
+    Sphinx only rewrites the pages whose own source changed: without this, adding a post
+    would leave every other page with a stale sidebar.
+    """
+    index: Index = app.englogs_index  # type: ignore[attr-defined]
+    fingerprint = index.fingerprint
+    previous = getattr(env, "englogs_index_fingerprint", None)
+    env.englogs_index_fingerprint = fingerprint  # type: ignore[attr-defined]
+    if previous is None or previous == fingerprint:
+        return []
+    return sorted(env.found_docs)
+
+
+def add_page_context(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Feed link in every head; on posts, previous/next in the category, related posts."""
+    feed = context["pathto"]("feed.xml", 1)
+    title = html.escape(app.config.html_title or "Feed")
+    context["metatags"] = context.get("metatags", "") + (
+        f'<link rel="alternate" type="application/rss+xml" title="{title}" href="{feed}">\n'
+    )
+    index: Index = app.englogs_index  # type: ignore[attr-defined]
+    if pagename.startswith(POSTS_PREFIX):
+        slug = pagename.removeprefix(POSTS_PREFIX)
+        newer, older = related.neighbours_in_category(index.published, slug)
+        context["prev"] = _link(context, newer)
+        context["next"] = _link(context, older)
+        context["body"] += related.related_posts_html(index.published, slug)
+    provenance = app.englogs_provenance.get(pagename)  # type: ignore[attr-defined]
+    if provenance:
+        context["body"] += related.provenance_html(provenance)
+
+
+def _link(context: dict[str, Any], post: dict[str, Any] | None) -> dict[str, str] | None:
+    if post is None:
+        return None
+    return {"link": context["pathto"](f"posts/{post['slug']}"), "title": html.escape(post["title"])}
+
+
 def escape_page_title(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
@@ -97,7 +183,11 @@ def escape_page_title(
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", regenerate_index, priority=100)
+    # After myst-parser and myst-nb have set up their configuration (priority 500).
+    app.connect("builder-inited", execute_in_parallel, priority=800)
+    app.connect("env-get-updated", refresh_all_pages_when_the_index_changes)
     app.connect("doctree-read", decorate_post, priority=100)
+    app.connect("html-page-context", add_page_context)
     # After sphinx-book-theme's own handler (priority 500) has set "pagetitle".
     app.connect("html-page-context", escape_page_title, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
