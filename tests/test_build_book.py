@@ -88,3 +88,43 @@ def test_a_rebuild_with_no_edits_reads_and_executes_nothing(book: Path) -> None:
     assert again.returncode == 0
     assert "0 added, 0 changed, 0 removed" in again.stdout
     assert "Executing notebook" not in again.stdout + again.stderr
+
+
+def test_every_page_links_the_feed_and_posts_carry_social_tags(built_fixture_book: Path) -> None:
+    for page in ("index.html", "archive.html", "posts/queues-in-practice.html"):
+        text = (built_fixture_book / page).read_text(encoding="utf-8")
+        assert '<link rel="alternate" type="application/rss+xml"' in text, page
+    post = (built_fixture_book / "posts" / "tokens-and-quotes.html").read_text(encoding="utf-8")
+    assert (
+        '<meta property="og:url" content="https://example.org/logs/posts/tokens-and-quotes.html" />'
+    ) in post
+    assert '<meta property="og:description" content="Summaries with &lt;b&gt;markup' in post
+    assert '<meta property="og:image" content="https://example.org/logs/_images/' in post
+    assert '<meta name="twitter:card" content="summary_large_image" />' in post
+
+
+def test_sitemap_lists_published_pages_only(built_fixture_book: Path) -> None:
+    sitemap = (built_fixture_book / "sitemap.xml").read_text(encoding="utf-8")
+    assert "<loc>https://example.org/logs/posts/queues-in-practice.html</loc>" in sitemap
+    assert "unfinished-draft" not in sitemap and "from-the-future" not in sitemap
+
+
+def test_post_footer_says_when_and_with_what_it_ran(built_fixture_book: Path) -> None:
+    post = (built_fixture_book / "posts" / "tokens-and-quotes.html").read_text(encoding="utf-8")
+    footer = re.search(r'<footer class="el-provenance">(.*?)</footer>', post, re.S)
+    assert footer, "no provenance footer"
+    assert re.search(
+        r"Executed \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC in \d+\.\d s with Python 3\.", footer.group(1)
+    )
+    assert "myst-nb " in footer.group(1)  # the post imports myst_nb
+
+
+def test_posts_link_neighbours_in_their_category_and_related_posts(
+    built_fixture_book: Path,
+) -> None:
+    page = (built_fixture_book / "posts" / "queues-in-practice.html").read_text(encoding="utf-8")
+    nav = page[page.index('class="prev-next-area"') :]
+    assert 'href="older-queue-notes.html"' in nav
+    assert "tokens-and-quotes" not in nav  # another category: not a neighbour
+    related = re.search(r'<section class="el-related".*?</section>', page, re.S)
+    assert related and 'href="older-queue-notes.html"' in related.group(0)

@@ -10,6 +10,7 @@ pages the build reads are always the ones the posts imply, whether or not the au
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,8 @@ def decorate_post(app: Sphinx, doctree: nodes.document) -> None:
     title.clear()
     title += nodes.Text(post["title"])
     section.insert(1, nodes.raw("", header_line_html(post), format="html"))
+    # Cards on social sites show the post's own summary, not its first paragraph.
+    app.env.metadata[app.env.docname]["og:description"] = post["summary"]
 
 
 def refresh_all_pages_when_the_index_changes(app: Sphinx, env: BuildEnvironment) -> list[str]:
@@ -173,21 +176,39 @@ def _link(context: dict[str, Any], post: dict[str, Any] | None) -> dict[str, str
     return {"link": context["pathto"](f"posts/{post['slug']}"), "title": html.escape(post["title"])}
 
 
-def escape_page_title(
+_META_CONTENT = re.compile(r'(<meta (?:property|name)="(?:og|twitter):[^"]*" content=")([^"]*)(")')
+
+
+def escape_theme_output(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    """sphinx-book-theme puts ``title.astext()`` unescaped in its print header: escape it."""
+    """Escape what two upstream extensions leave raw, so a title is always text.
+
+    sphinx-book-theme prints ``title.astext()`` unescaped in its print header, and
+    sphinxext-opengraph escapes only quotes in its meta tags (``<`` and ``&`` pass through).
+    """
     if "pagetitle" in context:
         context["pagetitle"] = html.escape(context["pagetitle"])
+    context["metatags"] = _META_CONTENT.sub(
+        lambda m: m.group(1) + html.escape(html.unescape(m.group(2))) + m.group(3),
+        context.get("metatags", ""),
+    )
+
+
+def set_site_urls(app: Sphinx, config: Config) -> None:
+    """The base URL lives once, in _config.yml (html.baseurl); derive the rest from it."""
+    config.ogp_site_url = config.ogp_site_url or config.html_baseurl
+    config.ogp_site_name = config.ogp_site_name or config.html_title
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", regenerate_index, priority=100)
+    app.connect("config-inited", set_site_urls)
     # After myst-parser and myst-nb have set up their configuration (priority 500).
     app.connect("builder-inited", execute_in_parallel, priority=800)
     app.connect("env-get-updated", refresh_all_pages_when_the_index_changes)
     app.connect("doctree-read", decorate_post, priority=100)
     app.connect("html-page-context", add_page_context)
-    # After sphinx-book-theme's own handler (priority 500) has set "pagetitle".
-    app.connect("html-page-context", escape_page_title, priority=900)
+    # After sphinx-book-theme and sphinxext-opengraph (priority 500) have written their parts.
+    app.connect("html-page-context", escape_theme_output, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
