@@ -66,7 +66,9 @@ assert 40 < p99 < 55, p99
 
 ## Checklist for Monday
 
+:::{{container}} checklist
 - [ ] The first thing a reader should do.
+:::
 """
 
 

@@ -35,6 +35,8 @@ COLUMNS = [
     "draft", "read_minutes", "prose_words", "code_lines", "url",
 ]  # fmt: skip
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TASK_ITEM = re.compile(r"^\s*[-*+] \[[ xX]\] ")
+_COLON_FENCE = re.compile(r"^\s*(:{3,})")
 
 
 @dataclass(frozen=True, order=True)
@@ -176,6 +178,29 @@ class _Checker:
             self.problem("kernelspec", "missing (name: python3) — needed to execute the post")
 
 
+def body_problems(path: str, text: str) -> list[Problem]:
+    """Body constructs that would crash the build, found before anything runs.
+
+    myst-nb 1.4 crashes (IndexError in mdit-py-plugins' tasklist rule) on a task list at the
+    top level of a notebook cell; inside a directive it renders fine.
+    """
+    depth = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        fence = _COLON_FENCE.match(line)
+        if fence:
+            depth += 1 if line.strip() != fence.group(1) else -1
+        elif depth <= 0 and _TASK_ITEM.match(line):
+            return [
+                Problem(
+                    path,
+                    "body",
+                    f"line {number}: a task list must sit inside ':::{{container}} checklist'"
+                    " (myst-nb cannot render a top-level one)",
+                )
+            ]
+    return []
+
+
 def _parse(path: str, raw: bytes) -> tuple[dict[str, Any] | None, str, list[Problem]]:
     try:
         text = raw.decode("utf-8")
@@ -220,6 +245,7 @@ def read_post(path: Path, root: Path, site: Site) -> tuple[dict[str, Any] | None
             "slug", f"file name {slug!r} is not a lowercase-hyphenated slug (it is the URL)"
         )
     check.notebook_header()
+    check.problems.extend(body_problems(rel, text))
     record = {
         "slug": slug,
         "path": rel,

@@ -1,0 +1,285 @@
+"""The built site in a real browser: headless Debian Chromium driven by Playwright.
+
+Run against the real site, built once per session (the ``built_site`` fixture). In CI
+(``CI=true``) a missing browser is a failure, not a skip. Screenshots and page weights are
+written to ``test-artifacts/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from conftest import REPO
+
+pytestmark = [pytest.mark.browser, pytest.mark.build]
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+ARTIFACTS = REPO / "test-artifacts"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def _require_browser() -> None:
+    if not Path(CHROMIUM).exists():
+        message = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site: Path) -> Iterator[str]:
+    """The built site served on 127.0.0.1 by a throwaway static server."""
+    handler = functools.partial(QuietHandler, directory=str(built_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+        pass
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport=DESKTOP)  # type: ignore[attr-defined]
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def published_posts() -> list[dict[str, object]]:
+    return json.loads((REPO / "_extra" / "posts.json").read_text(encoding="utf-8"))
+
+
+def test_landing_shows_featured_card_then_every_post_newest_first(page: object, site_url: str) -> None:
+    posts = published_posts()
+    page.goto(site_url + "index.html")  # type: ignore[attr-defined]
+    featured = page.locator("article.el-card--featured a.el-stretched")  # type: ignore[attr-defined]
+    assert featured.count() == 1
+    expected_featured = next(p for p in posts if p["featured"])
+    assert featured.get_attribute("href") == f"posts/{expected_featured['slug']}.html"
+    cards = page.locator("section.el-latest article.el-card")  # type: ignore[attr-defined]
+    others = [p for p in posts if not p["featured"]]
+    assert cards.count() == len(others)
+    hrefs = [cards.nth(i).locator("a.el-stretched").get_attribute("href") for i in range(cards.count())]
+    assert hrefs == [f"posts/{p['slug']}.html" for p in others]
+    dates = [cards.nth(i).locator("time").get_attribute("datetime") for i in range(cards.count())]
+    assert dates == sorted(dates, reverse=True)
+    for i in range(cards.count()):
+        assert re.fullmatch(r"\d+ MIN READ", cards.nth(i).locator(".el-readtime").inner_text())
+    for href in [featured.get_attribute("href"), *hrefs]:
+        response = page.request.get(site_url + href)  # type: ignore[attr-defined]
+        assert response.status == 200, href
+
+
+def test_sidebar_shows_every_category_with_posts(page: object, site_url: str) -> None:
+    categories = {str(p["category"]) for p in published_posts()}
+    page.goto(site_url + "index.html")  # type: ignore[attr-defined]
+    captions = page.locator(".bd-sidebar-primary .caption-text").all_inner_texts()  # type: ignore[attr-defined]
+    assert categories <= set(captions)
+    assert "Labs" in captions
+
+
+@pytest.mark.parametrize("post", published_posts(), ids=lambda p: str(p["slug"])[:30])
+def test_every_post_has_header_tags_neighbours_and_a_launch_button(
+    page: object, site_url: str, post: dict[str, object]
+) -> None:
+    page.goto(f"{site_url}posts/{post['slug']}.html")  # type: ignore[attr-defined]
+    header = page.locator(".el-post-header")  # type: ignore[attr-defined]
+    assert header.locator(".el-category").inner_text() == post["category"]
+    assert header.locator(".el-readtime").inner_text() == f"{post['read_minutes']} MIN READ"
+    assert header.locator(".el-tags a").all_inner_texts() == post["tags"]
+    assert page.locator(".prev-next-area a").count() >= 1 or _only_post_in_category(post)  # type: ignore[attr-defined]
+    binder = page.locator('a[href*="mybinder.org/v2/gh/"]')  # type: ignore[attr-defined]
+    assert binder.count() >= 1
+    assert binder.first.get_attribute("href", timeout=1000).endswith(f"urlpath=lab/tree/posts/{post['slug']}.md")
+    assert page.locator('a[href$=".ipynb"]').count() >= 1  # type: ignore[attr-defined]
+    assert page.locator("footer.el-provenance").count() == 1  # type: ignore[attr-defined]
+
+
+def _only_post_in_category(post: dict[str, object]) -> bool:
+    return sum(p["category"] == post["category"] for p in published_posts()) == 1
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.targets: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        wanted = {"a": "href", "link": "href", "img": "src", "script": "src"}.get(tag)
+        for name, value in attrs:
+            if name == wanted and value:
+                self.targets.append(value)
+
+
+def test_every_internal_link_and_image_resolves(built_site: Path) -> None:
+    broken = []
+    for page in sorted(built_site.rglob("*.html")):
+        parser = _Links()
+        parser.feed(page.read_text(encoding="utf-8"))
+        base = "file://" + page.as_posix()
+        for target in parser.targets:
+            parts = urlsplit(urljoin(base, target))
+            if parts.scheme != "file" or not parts.path:
+                continue  # external, mailto: or javascript: — not ours to resolve offline
+            path = Path(parts.path)
+            if path.is_dir():
+                path = path / "index.html"
+            if not path.exists():
+                broken.append(f"{page.relative_to(built_site)} -> {target}")
+    assert broken == []
+
+
+def test_feed_and_sitemap_parse_and_list_every_post(built_site: Path) -> None:
+    urls = [str(p["url"]) for p in published_posts()]
+    feed = ET.parse(built_site / "feed.xml").getroot()
+    assert [item.findtext("link") for item in feed.iter("item")] == urls
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    sitemap = ET.parse(built_site / "sitemap.xml").getroot()
+    locations = {loc.text for loc in sitemap.findall("s:url/s:loc", ns)}
+    assert set(urls) <= locations
+
+
+def test_screenshots_and_page_weight(browser: object, site_url: str) -> None:
+    """Landing page and one post at phone and desktop widths, and what each page weighs."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    posts = published_posts()
+    heaviest = max(posts, key=lambda p: int(p["read_minutes"]))
+    pages = {"landing": "index.html", "post": f"posts/{heaviest['slug']}.html"}
+    weights = {}
+    for label, path in pages.items():
+        for size_name, size in (("phone", PHONE), ("desktop", DESKTOP)):
+            context = browser.new_context(viewport=size)  # type: ignore[attr-defined]
+            tab = context.new_page()
+            sizes: dict[str, int] = {}
+            tab.on("response", lambda r, s=sizes: _count(r, s))
+            tab.goto(site_url + path, wait_until="networkidle")
+            tab.screenshot(path=str(ARTIFACTS / f"{label}-{size_name}.png"), full_page=False)
+            overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, f"{label} scrolls sideways at {size_name} width"
+            weights[f"{label}-{size_name}"] = {k: round(v / 1024, 1) for k, v in sorted(sizes.items())}
+            context.close()
+    (ARTIFACTS / "page-weight.json").write_text(json.dumps(weights, indent=2) + "\n", encoding="utf-8")
+    assert sum(weights["landing-desktop"].values()) < 2048  # KB: a landing page is not an app
+
+
+def _count(response: object, sizes: dict[str, int]) -> None:
+    kind = response.request.resource_type  # type: ignore[attr-defined]
+    bucket = {"document": "html", "stylesheet": "css", "script": "js", "image": "images"}.get(kind, "other")
+    try:
+        sizes[bucket] = sizes.get(bucket, 0) + len(response.body())  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - redirects and aborted requests have no body
+        pass
+
+
+# --- Binder: JupyterLab, configured the way Binder configures it, opens a post as a notebook
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """JupyterLab on localhost with the repository's Binder configuration (postBuild)."""
+    home = tmp_path_factory.mktemp("binder-home")
+    shutil.copytree(REPO / "posts", home / "posts")
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / ".jupyter"), "HOME": str(home)}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    subprocess.run(["bash", str(REPO / "postBuild")], env=env, check=True)
+    port, token = _free_port(), "engineering-logs-test"
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
+            "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", "--allow-root",
+            f"--ServerApp.root_dir={home}",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.news_url=",
+        ],  # fmt: skip
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{base}api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("JupyterLab did not start within 60 s")
+        yield f"{base}lab/tree/{{path}}?token={token}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_binder_environment_opens_a_post_as_a_notebook(browser: object, jupyterlab: str) -> None:
+    slug = str(published_posts()[0]["slug"])
+    context = browser.new_context(viewport=DESKTOP)  # type: ignore[attr-defined]
+    tab = context.new_page()
+    tab.goto(jupyterlab.format(path=f"posts/{slug}.md"))
+    # The notebook editor shows one empty cell while jupytext converts the file, then the
+    # post's cells: wait for a Markdown cell and a code cell to be rendered.
+    tab.wait_for_function(
+        "document.querySelector('.jp-NotebookPanel .jp-MarkdownCell')"
+        " && document.querySelector('.jp-NotebookPanel .jp-CodeCell')",
+        timeout=90_000,
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / "binder-jupyterlab.png"))
+    assert tab.locator(".jp-NotebookPanel .jp-Cell").count() >= 2
+    assert tab.locator(".jp-FileEditor:visible").count() == 0
+    context.close()
