@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     failed = False
     for path in args.posts:
-        rt = read_time(path.read_text(encoding="utf-8"))
+        rt = read_time(path.read_text(encoding="utf-8"), path.parent)
         counts = f"{rt.prose_words} prose words, {rt.code_lines} code lines"
         line = f"{path}: read {rt.minutes} min ({counts})"
         if not args.no_run:

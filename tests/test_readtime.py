@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sitegen.readtime import (
     CODE_LINES_PER_MINUTE,
     PROSE_WORDS_PER_MINUTE,
@@ -48,3 +50,28 @@ def test_minutes_combine_both_rates_and_round_half_up() -> None:
     rt = ReadTime(prose_words=int(1.5 * PROSE_WORDS_PER_MINUTE), code_lines=CODE_LINES_PER_MINUTE)
     assert rt.minutes == 3
     assert ReadTime(prose_words=0, code_lines=0).minutes == 1
+
+
+def test_literalinclude_counts_the_lines_it_shows(tmp_path: Path) -> None:
+    (tmp_path / "lesson.py").write_text(
+        "import os\n\n\nclass Verifier:\n    def verify(self):\n\n        return 1\n\n"
+        "    def other(self):\n        return 2\n\n\ndef helper():\n    return os.sep\n",
+        encoding="utf-8",
+    )
+    post = tmp_path / "posts"
+    post.mkdir()
+
+    def lines(options: str) -> int:
+        block = f"```{{literalinclude}} ../lesson.py\n{options}```\n"
+        return read_time(FRONT + block, post).code_lines
+
+    assert lines(":pyobject: Verifier.verify\n") == 2
+    assert lines(":pyobject: helper\n") == 2
+    assert lines(":lines: 1,4-5\n") == 3
+    assert lines("") == 8
+    assert read_time(FRONT + "```{literalinclude} ../lesson.py\n```\n").code_lines == 0
+
+
+def test_folded_dropdowns_are_not_counted() -> None:
+    text = FRONT + ":::{dropdown} Source\n```python\na = 1\n```\nhidden words\n:::\nshown\n"
+    assert read_time(text) == ReadTime(prose_words=1, code_lines=0)

@@ -262,7 +262,7 @@ def read_post(path: Path, root: Path, site: Site) -> tuple[dict[str, Any] | None
         check.problem("updated", f"{record['updated']} is before the post's date {record['date']}")
     if check.problems:
         return None, check.problems
-    minutes = read_time(text)
+    minutes = read_time(text, path.parent)
     record.update(
         read_minutes=minutes.minutes,
         prose_words=minutes.prose_words,

@@ -5,23 +5,27 @@ Prose and code are counted separately because people read them at different spee
 * prose: ``PROSE_WORDS_PER_MINUTE`` words a minute (technical prose, read with care);
 * code: ``CODE_LINES_PER_MINUTE`` non-blank lines a minute of code the reader sees.
 
-Not counted: the front matter, cells the reader never sees (tags ``remove-cell``,
-``remove-input``, ``hide-input``, ``hide-cell``), MyST directive and role markup, and
-outputs (figures and tables are looked at, not read word by word).
+Code shown with ``{literalinclude}`` counts as code (the lines it includes). Not counted:
+the front matter, cells the reader never sees (tags ``remove-cell``, ``remove-input``,
+``hide-input``, ``hide-cell``), content folded in a ``{dropdown}``, MyST directive and role
+markup, and outputs (figures and tables are looked at, not read word by word).
 """
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 PROSE_WORDS_PER_MINUTE = 230
 CODE_LINES_PER_MINUTE = 40
 HIDDEN_TAGS = frozenset({"remove-cell", "remove-input", "hide-input", "hide-cell"})
+FOLDED_DIRECTIVES = ("{dropdown}", "{toggle}")
 
 _FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>.*)$")
-_COLON_FENCE = re.compile(r"^:{3,}")
+_COLON_FENCE = re.compile(r"^(?P<colons>:{3,})\s*(?P<info>.*)$")
 _TAGS_OPTION = re.compile(r"^:tags:\s*\[(?P<tags>[^\]]*)\]")
 _YAML_TAGS = re.compile(r"^tags:\s*\[(?P<tags>[^\]]*)\]")
 _GLUE = re.compile(r"\{glue(?::\w+)?\}`[^`]*`")  # a glued value reads as one word
@@ -86,14 +90,78 @@ def _split_code_cell(body: list[str]) -> tuple[list[str], list[str]]:
     return options, body
 
 
-def read_time(text: str) -> ReadTime:
-    """Read time of a whole post's source text."""
+def _object_lines(source: str, dotted: str) -> int:
+    """Non-blank lines of a top-level function/class, or ``Class.method``, in ``source``."""
+    body: list[ast.stmt] = ast.parse(source).body
+    node: ast.AST | None = None
+    for name in dotted.split("."):
+        node = next(
+            (
+                n
+                for n in body
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                and n.name == name
+            ),
+            None,
+        )
+        if node is None:
+            return 0
+        body = getattr(node, "body", [])
+    lines = source.splitlines()
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    return sum(1 for line in lines[first - 1 : node.end_lineno] if line.strip())
+
+
+def _line_spec(spec: str, lines: list[str]) -> int:
+    """Non-blank lines selected by a literalinclude ``:lines:`` spec such as ``1-5,9,12-``."""
+    chosen: set[int] = set()
+    for part in spec.split(","):
+        start, _, end = part.strip().partition("-")
+        first = int(start) if start else 1
+        last = (int(end) if end else len(lines)) if "-" in part else first
+        chosen.update(range(first, last + 1))
+    return sum(1 for n in chosen if 0 < n <= len(lines) and lines[n - 1].strip())
+
+
+def included_lines(info: str, options: list[str], base: Path | None) -> int:
+    """Non-blank lines a ``{literalinclude}`` shows; 0 when the file cannot be found."""
+    if base is None:
+        return 0
+    path = (base / info.removeprefix("{literalinclude}").strip()).resolve()
+    if not path.is_file():
+        return 0
+    source = path.read_text(encoding="utf-8")
+    opts = {}
+    for option in options:
+        key, _, value = option.strip().lstrip(":").partition(":")
+        opts[key.strip()] = value.strip()
+    if "pyobject" in opts:
+        return _object_lines(source, opts["pyobject"])
+    if "lines" in opts:
+        return _line_spec(opts["lines"], source.splitlines())
+    return sum(1 for line in source.splitlines() if line.strip())
+
+
+def read_time(text: str, base: Path | None = None) -> ReadTime:
+    """Read time of a whole post's source text; ``base`` resolves ``{literalinclude}`` paths."""
     lines = strip_front_matter(text).splitlines()
     prose: list[str] = []
     code_lines = 0
+    folded_until: str | None = None  # the closing colon fence of an open {dropdown}
     i = 0
     while i < len(lines):
         line = lines[i]
+        colon = _COLON_FENCE.match(line.strip())
+        if folded_until is not None:
+            if colon and line.strip() == folded_until:
+                folded_until = None
+            i += 1
+            continue
+        if colon:
+            if colon.group("info").startswith(FOLDED_DIRECTIVES):
+                folded_until = colon.group("colons")
+            i += 1
+            continue
         fence = _FENCE.match(line.strip())
         if fence:
             marker = fence.group("fence")
@@ -107,6 +175,11 @@ def read_time(text: str) -> ReadTime:
                 options, code = _split_code_cell(list(body))
                 if not (_cell_tags(options) & HIDDEN_TAGS):
                     code_lines += sum(1 for c in code if c.strip())
+            elif info.startswith("{literalinclude}"):
+                options, _ = _split_code_cell(list(body))
+                code_lines += included_lines(info, options, base)
+            elif info.startswith(FOLDED_DIRECTIVES):
+                pass
             elif info.startswith("{"):
                 # A directive ({note}, {figure}, ...): its options are markup, its body prose.
                 _, content = _split_code_cell(list(body))
@@ -116,7 +189,7 @@ def read_time(text: str) -> ReadTime:
                 code_lines += sum(1 for c in body if c.strip())
             i = end + 1
             continue
-        if not (_COLON_FENCE.match(line.strip()) or line.startswith("+++") or line.startswith("%")):
+        if not (line.startswith("+++") or line.startswith("%")):
             prose.append(line)
         i += 1
     return ReadTime(prose_words=count_prose_words("\n".join(prose)), code_lines=code_lines)
