@@ -7,6 +7,7 @@ written to ``test-artifacts/`` for a person to look at.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -26,6 +27,8 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from playwright.sync_api import Browser, Page, Response, sync_playwright
+
 from conftest import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
@@ -55,9 +58,8 @@ def _require_browser() -> None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     _require_browser()
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -77,13 +79,13 @@ def site_url(built_site: Path) -> Iterator[str]:
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
 @pytest.fixture
-def page(browser: object) -> Iterator[object]:
-    context = browser.new_context(viewport=DESKTOP)  # type: ignore[attr-defined]
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=DESKTOP)
     tab = context.new_page()
     yield tab
     context.close()
@@ -93,50 +95,56 @@ def published_posts() -> list[dict[str, object]]:
     return json.loads((REPO / "_extra" / "posts.json").read_text(encoding="utf-8"))
 
 
-def test_landing_shows_featured_card_then_every_post_newest_first(page: object, site_url: str) -> None:
+def test_landing_shows_featured_card_then_every_post_newest_first(
+    page: Page, site_url: str
+) -> None:
     posts = published_posts()
-    page.goto(site_url + "index.html")  # type: ignore[attr-defined]
-    featured = page.locator("article.el-card--featured a.el-stretched")  # type: ignore[attr-defined]
+    page.goto(site_url + "index.html")
+    featured = page.locator("article.el-card--featured a.el-stretched")
     assert featured.count() == 1
     expected_featured = next(p for p in posts if p["featured"])
     assert featured.get_attribute("href") == f"posts/{expected_featured['slug']}.html"
-    cards = page.locator("section.el-latest article.el-card")  # type: ignore[attr-defined]
+    cards = page.locator("section.el-latest article.el-card")
     others = [p for p in posts if not p["featured"]]
     assert cards.count() == len(others)
-    hrefs = [cards.nth(i).locator("a.el-stretched").get_attribute("href") for i in range(cards.count())]
+    hrefs = [
+        cards.nth(i).locator("a.el-stretched").get_attribute("href") for i in range(cards.count())
+    ]
     assert hrefs == [f"posts/{p['slug']}.html" for p in others]
     dates = [cards.nth(i).locator("time").get_attribute("datetime") for i in range(cards.count())]
     assert dates == sorted(dates, reverse=True)
     for i in range(cards.count()):
         assert re.fullmatch(r"\d+ MIN READ", cards.nth(i).locator(".el-readtime").inner_text())
     for href in [featured.get_attribute("href"), *hrefs]:
-        response = page.request.get(site_url + href)  # type: ignore[attr-defined]
+        response = page.request.get(site_url + href)
         assert response.status == 200, href
 
 
-def test_sidebar_shows_every_category_with_posts(page: object, site_url: str) -> None:
+def test_sidebar_shows_every_category_with_posts(page: Page, site_url: str) -> None:
     categories = {str(p["category"]) for p in published_posts()}
-    page.goto(site_url + "index.html")  # type: ignore[attr-defined]
-    captions = page.locator(".bd-sidebar-primary .caption-text").all_inner_texts()  # type: ignore[attr-defined]
+    page.goto(site_url + "index.html")
+    captions = page.locator(".bd-sidebar-primary .caption-text").all_inner_texts()
     assert categories <= set(captions)
     assert "Labs" in captions
 
 
 @pytest.mark.parametrize("post", published_posts(), ids=lambda p: str(p["slug"])[:30])
 def test_every_post_has_header_tags_neighbours_and_a_launch_button(
-    page: object, site_url: str, post: dict[str, object]
+    page: Page, site_url: str, post: dict[str, object]
 ) -> None:
-    page.goto(f"{site_url}posts/{post['slug']}.html")  # type: ignore[attr-defined]
-    header = page.locator(".el-post-header")  # type: ignore[attr-defined]
+    page.goto(f"{site_url}posts/{post['slug']}.html")
+    header = page.locator(".el-post-header")
     assert header.locator(".el-category").inner_text() == post["category"]
     assert header.locator(".el-readtime").inner_text() == f"{post['read_minutes']} MIN READ"
     assert header.locator(".el-tags a").all_inner_texts() == post["tags"]
-    assert page.locator(".prev-next-area a").count() >= 1 or _only_post_in_category(post)  # type: ignore[attr-defined]
-    binder = page.locator('a[href*="mybinder.org/v2/gh/"]')  # type: ignore[attr-defined]
+    assert page.locator(".prev-next-area a").count() >= 1 or _only_post_in_category(post)
+    binder = page.locator('a[href*="mybinder.org/v2/gh/"]')
     assert binder.count() >= 1
-    assert binder.first.get_attribute("href", timeout=1000).endswith(f"urlpath=lab/tree/posts/{post['slug']}.md")
-    assert page.locator('a[href$=".ipynb"]').count() >= 1  # type: ignore[attr-defined]
-    assert page.locator("footer.el-provenance").count() == 1  # type: ignore[attr-defined]
+    assert binder.first.get_attribute("href", timeout=1000).endswith(
+        f"urlpath=lab/tree/posts/{post['slug']}.md"
+    )
+    assert page.locator('a[href$=".ipynb"]').count() >= 1
+    assert page.locator("footer.el-provenance").count() == 1
 
 
 def _only_post_in_category(post: dict[str, object]) -> bool:
@@ -183,7 +191,7 @@ def test_feed_and_sitemap_parse_and_list_every_post(built_site: Path) -> None:
     assert set(urls) <= locations
 
 
-def test_screenshots_and_page_weight(browser: object, site_url: str) -> None:
+def test_screenshots_and_page_weight(browser: Browser, site_url: str) -> None:
     """Landing page and one post at phone and desktop widths, and what each page weighs."""
     ARTIFACTS.mkdir(exist_ok=True)
     posts = published_posts()
@@ -192,7 +200,7 @@ def test_screenshots_and_page_weight(browser: object, site_url: str) -> None:
     weights = {}
     for label, path in pages.items():
         for size_name, size in (("phone", PHONE), ("desktop", DESKTOP)):
-            context = browser.new_context(viewport=size)  # type: ignore[attr-defined]
+            context = browser.new_context(viewport=size)
             tab = context.new_page()
             sizes: dict[str, int] = {}
             tab.on("response", lambda r, s=sizes: _count(r, s))
@@ -200,19 +208,21 @@ def test_screenshots_and_page_weight(browser: object, site_url: str) -> None:
             tab.screenshot(path=str(ARTIFACTS / f"{label}-{size_name}.png"), full_page=False)
             overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{label} scrolls sideways at {size_name} width"
-            weights[f"{label}-{size_name}"] = {k: round(v / 1024, 1) for k, v in sorted(sizes.items())}
+            weights[f"{label}-{size_name}"] = {
+                k: round(v / 1024, 1) for k, v in sorted(sizes.items())
+            }
             context.close()
-    (ARTIFACTS / "page-weight.json").write_text(json.dumps(weights, indent=2) + "\n", encoding="utf-8")
+    (ARTIFACTS / "page-weight.json").write_text(
+        json.dumps(weights, indent=2) + "\n", encoding="utf-8"
+    )
     assert sum(weights["landing-desktop"].values()) < 2048  # KB: a landing page is not an app
 
 
-def _count(response: object, sizes: dict[str, int]) -> None:
-    kind = response.request.resource_type  # type: ignore[attr-defined]
-    bucket = {"document": "html", "stylesheet": "css", "script": "js", "image": "images"}.get(kind, "other")
-    try:
-        sizes[bucket] = sizes.get(bucket, 0) + len(response.body())  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - redirects and aborted requests have no body
-        pass
+def _count(response: Response, sizes: dict[str, int]) -> None:
+    buckets = {"document": "html", "stylesheet": "css", "script": "js", "image": "images"}
+    bucket = buckets.get(response.request.resource_type, "other")
+    with contextlib.suppress(Exception):  # redirects and aborted requests have no body
+        sizes[bucket] = sizes.get(bucket, 0) + len(response.body())
 
 
 # --- Binder: JupyterLab, configured the way Binder configures it, opens a post as a notebook
@@ -235,12 +245,18 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port, token = _free_port(), "engineering-logs-test"
     server = subprocess.Popen(
         [
-            sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
-            "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", "--allow-root",
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            f"--port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+            "--allow-root",
             f"--ServerApp.root_dir={home}",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             "--LabApp.news_url=",
-        ],  # fmt: skip
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -266,9 +282,9 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             server.wait()
 
 
-def test_binder_environment_opens_a_post_as_a_notebook(browser: object, jupyterlab: str) -> None:
+def test_binder_environment_opens_a_post_as_a_notebook(browser: Browser, jupyterlab: str) -> None:
     slug = str(published_posts()[0]["slug"])
-    context = browser.new_context(viewport=DESKTOP)  # type: ignore[attr-defined]
+    context = browser.new_context(viewport=DESKTOP)
     tab = context.new_page()
     tab.goto(jupyterlab.format(path=f"posts/{slug}.md"))
     # The notebook editor shows one empty cell while jupytext converts the file, then the

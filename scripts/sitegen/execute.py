@@ -32,6 +32,7 @@ from jupyter_cache.executors.utils import single_nb_execution
 
 WORKERS_ENV = "ENGLOGS_EXEC_WORKERS"
 _IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", re.MULTILINE)
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # colours in IPython tracebacks
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ def _execute(job: Job) -> Outcome:
     )
     seconds = time.perf_counter() - start
     if result.err is not None:
-        return Outcome(job, seconds, error=f"{type(result.err).__name__}: {result.err}")
+        message = _ANSI.sub("", f"{type(result.err).__name__}: {result.err}")
+        return Outcome(job, seconds, error=message)
     return Outcome(job, seconds, notebook=nbformat.writes(notebook))
 
 

@@ -26,6 +26,7 @@ from sitegen.build import Index, build
 from sitegen.execute import execute_stale
 from sitegen.pages import display_date
 from sitegen.posts import InvalidPosts
+from sitegen.secret_scan import Finding, scan_files, scan_tree
 from sitegen.site import slugify
 
 POSTS_PREFIX = "posts/"
@@ -34,6 +35,19 @@ LOGGER = logging.getLogger(__name__)
 
 class NotebookExecutionFailed(SphinxError):
     category = "Notebook execution failed"
+
+
+class SecretsFound(SphinxError):
+    category = "Secrets found"
+
+
+def _fail_on(findings: list[Finding], where: str) -> None:
+    if findings:
+        raise SecretsFound(
+            f"{len(findings)} possible secret(s) in {where}; remove or redact them "
+            "(englogs.aws.redact), or use the documented example values:\n"
+            + "\n".join(f"  {finding}" for finding in findings)
+        )
 
 
 def regenerate_index(app: Sphinx, config: Config) -> None:
@@ -46,6 +60,10 @@ def regenerate_index(app: Sphinx, config: Config) -> None:
             + "\n".join(f"  {problem}" for problem in error.problems)
         ) from None
     app.englogs_index = index  # type: ignore[attr-defined]
+    root = Path(app.srcdir)
+    sources = [root / path for path in index.published["path"]]
+    sources += [path for lab in index.labs for path in root.glob(f"{lab}.*")]
+    _fail_on(scan_files(sources, root), "the post sources")
     config.exclude_patterns = [*config.exclude_patterns, *index.unpublished_paths]
     if changed:
         print(f"[sitegen] index regenerated: {', '.join(changed)}")
@@ -83,6 +101,12 @@ def execute_in_parallel(app: Sphinx) -> None:
                 f"{f.job.path} failed after {f.seconds:.1f} s:\n{f.error}" for f in report.failures
             )
         )
+
+
+def scan_built_site(app: Sphinx, exception: Exception | None) -> None:
+    """Fail the build if executed outputs put a credential into the published site."""
+    if exception is None and app.builder.name == "html":
+        _fail_on(scan_tree(Path(app.outdir), Path(app.outdir)), "the built site")
 
 
 def _post(app: Sphinx, docname: str) -> dict[str, Any] | None:
@@ -209,6 +233,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-updated", refresh_all_pages_when_the_index_changes)
     app.connect("doctree-read", decorate_post, priority=100)
     app.connect("html-page-context", add_page_context)
+    app.connect("build-finished", scan_built_site)
     # After sphinx-book-theme and sphinxext-opengraph (priority 500) have written their parts.
     app.connect("html-page-context", escape_theme_output, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,80 @@
+"""Find credentials in post sources and in what the build publishes.
+
+A post that prints a live key, a private key or a bearer token would publish it to every
+reader (and to the execution cache). The build scans the sources before executing anything
+and the built site after writing it, and fails on a hit. The documented example values
+(AWS's ``AKIAIOSFODNN7EXAMPLE`` and friends) are allowed: posts need them to teach.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+PATTERNS: dict[str, re.Pattern[str]] = {
+    "AWS access key id": re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b"),
+    "AWS secret access key": re.compile(
+        r"(?i)aws_?secret_?access_?key[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9/+=]{40})\b"
+    ),
+    "private key": re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----"),
+    "JSON Web Token": re.compile(
+        r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}"
+    ),
+    "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
+    "Slack token": re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
+    "Stripe live key": re.compile(r"\b[rs]k_live_[A-Za-z0-9]{16,}"),
+    "Google API key": re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
+}
+# Values published in vendor documentation as examples: safe by construction.
+DOCUMENTED_EXAMPLES = frozenset(
+    {
+        "AKIAIOSFODNN7EXAMPLE",
+        "ASIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    }
+)
+SCANNED_SUFFIXES = frozenset({".md", ".ipynb", ".html", ".txt", ".json", ".js", ".xml", ".csv"})
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    line: int
+    kind: str
+    excerpt: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.kind}: {self.excerpt}"
+
+
+def _redacted(value: str) -> str:
+    return value[:8] + "…" if len(value) > 8 else value
+
+
+def scan_text(text: str, path: str) -> list[Finding]:
+    findings = []
+    for kind, pattern in PATTERNS.items():
+        for match in pattern.finditer(text):
+            value = match.group(match.lastindex or 0)
+            if value in DOCUMENTED_EXAMPLES or "EXAMPLE" in value:
+                continue
+            line = text.count("\n", 0, match.start()) + 1
+            findings.append(Finding(path, line, kind, _redacted(value)))
+    return findings
+
+
+def scan_files(paths: Iterable[Path], root: Path) -> list[Finding]:
+    """Scan text files (others are skipped); paths in findings are relative to ``root``."""
+    findings = []
+    for path in paths:
+        if path.suffix not in SCANNED_SUFFIXES or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        findings.extend(scan_text(text, path.relative_to(root).as_posix()))
+    return sorted(findings)
+
+
+def scan_tree(folder: Path, root: Path) -> list[Finding]:
+    return scan_files(sorted(folder.rglob("*")), root) if folder.is_dir() else []

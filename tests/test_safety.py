@@ -1,0 +1,129 @@
+"""A pipeline that fails safe: hangs, errors, secrets, and builds that must not differ."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_book, jupyter_book
+from sitegen.secret_scan import scan_text
+
+pytestmark = pytest.mark.build
+
+POST = "posts/queues-in-practice.md"
+
+
+def _append_cell(book: Path, code: str) -> str:
+    post = book / POST
+    good = post.read_text(encoding="utf-8")
+    post.write_text(f"{good}\n```{{code-cell}} ipython3\n{code}\n```\n", encoding="utf-8")
+    return good
+
+
+def _set_timeout(book: Path, seconds: int) -> None:
+    config = book / "_config.yml"
+    text = re.sub(r"timeout: \d+", f"timeout: {seconds}", config.read_text(encoding="utf-8"))
+    config.write_text(text, encoding="utf-8")
+
+
+def test_a_hanging_cell_is_stopped_named_and_forgotten_once_fixed(book: Path) -> None:
+    _set_timeout(book, 5)
+    good = _append_cell(book, "import time\ntime.sleep(600)  # the downstream never answers")
+
+    hung = jupyter_book(book, "-W", "-n", "--keep-going")
+    output = hung.stdout + hung.stderr
+    assert hung.returncode != 0
+    assert POST in output
+    assert "time.sleep(600)" in output  # the cell that hung
+    assert "timed out" in output
+
+    (book / POST).write_text(good, encoding="utf-8")
+    fixed = jupyter_book(book)
+    assert fixed.returncode == 0, fixed.stdout[-2000:] + fixed.stderr[-2000:]
+
+
+def test_a_raising_cell_names_the_post_the_cell_and_the_traceback(book: Path) -> None:
+    good = _append_cell(
+        book, "def charge(card):\n    raise ValueError(f'card {card} declined')\ncharge(42)"
+    )
+
+    failed = jupyter_book(book, "-W", "-n", "--keep-going")
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0
+    assert POST in output
+    assert "charge(42)" in output  # the cell
+    assert "ValueError: card 42 declined" in output  # the traceback's last line
+    assert "Notebook execution failed" in output
+
+    (book / POST).write_text(good, encoding="utf-8")
+    assert jupyter_book(book).returncode == 0
+
+
+def _fake_aws_key() -> str:
+    # Assembled at run time so this test file itself holds no key-shaped string.
+    return "AKIA" + "Q3EXAMPLEXX"[:0] + "ZQ7RT4ND2M6PL8VW"
+
+
+def test_secrets_in_a_post_source_stop_the_build_before_execution(book: Path) -> None:
+    post = book / POST
+    post.write_text(
+        post.read_text(encoding="utf-8") + f"\nKey: {_fake_aws_key()}\n", encoding="utf-8"
+    )
+    result = jupyter_book(book, "-W", "-n", "--keep-going")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"{POST}:" in output and "AWS access key id" in output
+    assert _fake_aws_key() not in output  # the report itself redacts
+    assert "Executing" not in output and "executed in parallel" not in output
+
+
+def test_secrets_printed_by_a_cell_fail_the_build(book: Path) -> None:
+    key = _fake_aws_key()
+    _append_cell(book, f"print('AKIA' + '{key[4:]}')")  # the source holds no whole key
+    result = jupyter_book(book, "-W", "-n", "--keep-going")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Secrets found" in output and "the built site" in output
+
+
+def test_documented_example_keys_are_allowed() -> None:
+    assert scan_text("aws_access_key_id = AKIAIOSFODNN7EXAMPLE", "x") == []
+    assert [f.kind for f in scan_text(f"id={_fake_aws_key()}", "x")] == ["AWS access key id"]
+    header = "-----BEGIN " + "PRIVATE KEY-----"
+    assert [f.kind for f in scan_text(header, "x")] == ["private key"]
+
+
+GENERATED = [
+    "_toc.yml", "index.md", "archive.md", "categories/security.md", "tags/jwt.md",
+    "_build/html/posts.json", "_build/html/posts.csv", "_build/html/feed.xml",
+    "_build/html/sitemap.xml",
+]  # fmt: skip
+
+
+def test_two_builds_of_the_same_sources_are_byte_identical(tmp_path: Path) -> None:
+    first = copy_book("basic", tmp_path / "one")
+    second = copy_book("basic", tmp_path / "two")
+    for book in (first, second):
+        result = jupyter_book(book, "-W", "-n", "--keep-going")
+        assert result.returncode == 0, result.stdout[-2000:]
+    for name in GENERATED:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_repeated_parallel_builds_never_hit_a_database_lock(book: Path) -> None:
+    for round_ in range(3):
+        for post in sorted((book / "posts").glob("*.md")):
+            text = post.read_text(encoding="utf-8")
+            post.write_text(
+                text + f"\n```{{code-cell}} ipython3\nround_ = {round_}\n```\n", encoding="utf-8"
+            )
+        result = jupyter_book(book, "-W", "-n", "--keep-going")
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output[-2000:]
+        assert "database is locked" not in output
+        assert "executed in parallel" in output
+    shutil.rmtree(book / "_build" / "html")
+    assert jupyter_book(book).returncode == 0
