@@ -1,0 +1,225 @@
+"""Tests for englogs.retry: backoff schedules, the SQS-like queue and the simulations."""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import pytest
+import simpy
+
+from englogs.retry import (
+    STRATEGIES,
+    Delivery,
+    Dependency,
+    SimQueue,
+    backoff_delay,
+    simulate_at_least_once,
+    simulate_contention,
+    simulate_poison,
+    simulate_queued_chain,
+    simulate_sync_chain,
+)
+
+# --- backoff_delay ---------------------------------------------------------------------------
+
+
+def test_exponential_doubles_then_caps() -> None:
+    rng = random.Random(0)
+    delays = [backoff_delay("exponential", n, base=1.0, cap=10.0, rng=rng) for n in range(1, 6)]
+    assert delays == [2.0, 4.0, 8.0, 10.0, 10.0]
+
+
+def test_no_backoff_retries_immediately() -> None:
+    assert backoff_delay("none", 7, base=1.0, cap=10.0, rng=random.Random(0)) == 0.0
+
+
+@pytest.mark.parametrize("attempt", [1, 3, 8])
+def test_jittered_delays_stay_in_their_documented_ranges(attempt: int) -> None:
+    rng = random.Random(1)
+    ceiling = min(100.0, 1.0 * 2**attempt)
+    full = [backoff_delay("full", attempt, base=1.0, cap=100.0, rng=rng) for _ in range(500)]
+    equal = [backoff_delay("equal", attempt, base=1.0, cap=100.0, rng=rng) for _ in range(500)]
+    assert all(0.0 <= d <= ceiling for d in full)
+    assert all(ceiling / 2 <= d <= ceiling for d in equal)
+    # Full jitter really spreads over the whole window (mean near ceiling / 2).
+    assert statistics.mean(full) == pytest.approx(ceiling / 2, rel=0.1)
+
+
+def test_decorrelated_grows_from_the_previous_sleep_and_respects_the_cap() -> None:
+    rng = random.Random(2)
+    previous = None
+    for attempt in range(1, 50):
+        delay = backoff_delay(
+            "decorrelated", attempt, base=1.0, cap=20.0, rng=rng, previous=previous
+        )
+        upper = min(20.0, 3 * (1.0 if previous is None else previous))
+        assert 1.0 <= delay <= upper
+        previous = delay
+
+
+def test_huge_attempt_numbers_stay_finite() -> None:
+    assert backoff_delay("exponential", 10_000, base=0.1, cap=30.0, rng=random.Random(0)) == 30.0
+
+
+@pytest.mark.parametrize(
+    ("strategy", "attempt", "base", "cap"),
+    [("full", 0, 1.0, 2.0), ("full", 1, 0.0, 2.0), ("full", 1, 3.0, 2.0), ("linear", 1, 1.0, 2.0)],
+)
+def test_bad_arguments_are_rejected(strategy: Any, attempt: int, base: float, cap: float) -> None:
+    with pytest.raises(ValueError):
+        backoff_delay(strategy, attempt, base=base, cap=cap, rng=random.Random(0))
+
+
+# --- simulate_contention ---------------------------------------------------------------------
+
+
+def test_contention_is_deterministic_per_seed_and_counts_every_write() -> None:
+    first = simulate_contention("full", 20, seed=5)
+    assert first == simulate_contention("full", 20, seed=5)
+    assert first.calls >= 20  # every client writes at least once
+    assert simulate_contention("exponential", 1, seed=5).calls == 1
+
+
+def test_jitter_beats_plain_exponential_on_work_and_time() -> None:
+    def mean(strategy: Any, field: str) -> float:
+        runs = [simulate_contention(strategy, 40, seed=s) for s in range(10)]
+        return statistics.mean(getattr(r, field) for r in runs)
+
+    assert mean("full", "calls") < 0.7 * mean("exponential", "calls")
+    assert mean("decorrelated", "calls") < 0.8 * mean("exponential", "calls")
+    assert mean("full", "completion_ms") < 0.5 * mean("exponential", "completion_ms")
+
+
+def test_every_strategy_finishes() -> None:
+    for strategy in STRATEGIES:
+        result = simulate_contention(strategy, 15, seed=1)
+        assert result.completion_ms > 0
+
+
+# --- SimQueue ---------------------------------------------------------------------------------
+
+
+def _run(env: simpy.Environment, process: Generator[simpy.Event, Any, None]) -> None:
+    env.process(process)
+    env.run(until=1000)
+
+
+def test_message_comes_back_after_the_visibility_timeout_with_a_new_receipt() -> None:
+    env = simpy.Environment()
+    queue = SimQueue(env, visibility_timeout=30)
+    queue.send(1, "hello")
+    seen: list[tuple[float, Delivery]] = []
+
+    def consumer() -> Generator[simpy.Event, Any, None]:
+        for _ in range(2):
+            delivery = yield from queue.receive()
+            seen.append((env.now, delivery))
+
+    _run(env, consumer())
+    (t1, first), (t2, second) = seen
+    assert (t1, t2) == (0, 30)
+    assert (first.receive_count, second.receive_count) == (1, 2)
+    assert first.receipt != second.receipt
+    assert not queue.delete(first)  # stale handle: nothing deleted
+    assert queue.depth == 1
+    assert queue.delete(second)
+    assert queue.depth == 0
+
+
+def test_change_visibility_reschedules_the_message() -> None:
+    env = simpy.Environment()
+    queue = SimQueue(env, visibility_timeout=30)
+    queue.send(1)
+    times: list[float] = []
+
+    def consumer() -> Generator[simpy.Event, Any, None]:
+        delivery = yield from queue.receive()
+        assert queue.change_visibility(delivery, 5)
+        delivery = yield from queue.receive()
+        times.append(env.now)
+        queue.delete(delivery)
+
+    _run(env, consumer())
+    assert times == [5]
+
+
+def test_redrive_moves_the_message_after_max_receive_count() -> None:
+    env = simpy.Environment()
+    queue = SimQueue(env, visibility_timeout=1, max_receive_count=3)
+    queue.send(7, "poison")
+    counts: list[int] = []
+
+    def consumer() -> Generator[simpy.Event, Any, None]:
+        while True:
+            delivery = yield from queue.receive()
+            counts.append(delivery.receive_count)  # never deleted: always fails
+
+    _run(env, consumer())
+    assert counts == [1, 2, 3]
+    assert [d.message_id for d in queue.dlq] == [7]
+    assert queue.depth == 0
+
+
+def test_queue_rejects_bad_configuration_and_duplicate_ids() -> None:
+    env = simpy.Environment()
+    with pytest.raises(ValueError):
+        SimQueue(env, visibility_timeout=-1)
+    with pytest.raises(ValueError):
+        SimQueue(env, visibility_timeout=1, max_receive_count=0)
+    queue = SimQueue(env, visibility_timeout=1)
+    queue.send(1)
+    with pytest.raises(ValueError):
+        queue.send(1)
+
+
+# --- the simulations ---------------------------------------------------------------------------
+
+
+SHORT = Dependency(incident_start_s=20.0, incident_end_s=40.0)
+
+
+def test_queue_finishes_all_the_work_the_synchronous_chain_drops() -> None:
+    sync = simulate_sync_chain(SHORT, horizon_s=60.0, seed=2)
+    queued = simulate_queued_chain(SHORT, horizon_s=60.0, drain_s=60.0, seed=2)
+    in_incident = (sync.arrival_s >= 25) & (sync.arrival_s < 40)
+    assert sync.caller_ok[in_incident].mean() < 0.2
+    assert sync.caller_ok[sync.arrival_s < 15].mean() > 0.95
+    assert sync.wasted_calls > 0
+    assert queued.done.all()
+    assert queued.dead_lettered == 0
+    assert np.nanmax(queued.caller_latency_s) < 0.05  # the caller only waits for the enqueue
+
+
+def test_atomic_store_prevents_every_double_effect() -> None:
+    none = simulate_at_least_once("none", messages=800, seed=1)
+    naive = simulate_at_least_once("check-then-act", messages=800, seed=1)
+    atomic = simulate_at_least_once("atomic", messages=800, seed=1)
+    assert none.duplicate_deliveries > 0 and none.double_effects > 0
+    assert naive.double_effects > 0
+    assert atomic.duplicate_deliveries > 0
+    assert atomic.double_effects == 0
+    assert atomic.effects == atomic.messages
+
+
+def test_heartbeat_removes_overrun_duplicates() -> None:
+    result = simulate_at_least_once(
+        "none", visibility_timeout_s=2.0, crash_rate=0.0, heartbeat=True
+    )
+    assert result.duplicate_deliveries == 0
+
+
+def test_unknown_store_is_rejected() -> None:
+    with pytest.raises(ValueError):
+        simulate_at_least_once("redis")  # type: ignore[arg-type]
+
+
+def test_dead_letter_queue_isolates_poison_only() -> None:
+    result = simulate_poison(3, horizon_s=120.0, drain_s=120.0)
+    assert result.poison_sent > 0
+    assert result.dlq_poison == result.poison_sent
+    assert result.dlq_good == 0
+    assert result.good_done == result.good_sent
