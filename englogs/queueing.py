@@ -1,0 +1,164 @@
+"""Queueing theory for the posts: M/M/c (Erlang C) predictions and a fast FCFS simulator.
+
+The formulas are the textbook ones (Kleinrock, *Queueing Systems*, vol. 1; Harchol-Balter,
+*Performance Modeling and Design of Computer Systems*, ch. 14). Rates are per unit time; use
+the same unit (seconds or milliseconds) for every argument.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def _check_stable(arrival_rate: float, service_rate: float, servers: int) -> float:
+    if servers < 1:
+        raise ValueError("servers must be at least 1")
+    if arrival_rate < 0 or service_rate <= 0:
+        raise ValueError("arrival_rate must be >= 0 and service_rate > 0")
+    offered = arrival_rate / service_rate
+    if offered >= servers:
+        raise ValueError(f"unstable: offered load {offered:.3g} >= {servers} servers")
+    return offered
+
+
+def erlang_b(servers: int, offered_load: float) -> float:
+    """Blocking probability of an M/M/c/c loss system (no queue), by the stable recurrence."""
+    if servers < 0 or offered_load < 0:
+        raise ValueError("servers and offered_load must be non-negative")
+    b = 1.0
+    for k in range(1, servers + 1):
+        b = offered_load * b / (k + offered_load * b)
+    return b
+
+
+def erlang_c(servers: int, offered_load: float) -> float:
+    """Probability that an arrival has to wait in an M/M/c queue (offered load a = lambda/mu)."""
+    if servers < 1:
+        raise ValueError("servers must be at least 1")
+    if not 0 <= offered_load < servers:
+        raise ValueError(f"unstable: offered load {offered_load:.3g} >= {servers} servers")
+    b = erlang_b(servers, offered_load)
+    return servers * b / (servers - offered_load * (1.0 - b))
+
+
+def mmc_mean_wait(arrival_rate: float, service_rate: float, servers: int) -> float:
+    """Mean time in queue (excluding service) of an M/M/c queue: C / (c*mu - lambda)."""
+    offered = _check_stable(arrival_rate, service_rate, servers)
+    return erlang_c(servers, offered) / (servers * service_rate - arrival_rate)
+
+
+def mmc_wait_quantile(arrival_rate: float, service_rate: float, servers: int, q: float) -> float:
+    """The q-quantile of the queueing delay: P(W > t) = C * exp(-(c*mu - lambda) * t)."""
+    if not 0 < q < 1:
+        raise ValueError("q must be in (0, 1)")
+    offered = _check_stable(arrival_rate, service_rate, servers)
+    p_wait = erlang_c(servers, offered)
+    if p_wait <= 1.0 - q:
+        return 0.0
+    return math.log(p_wait / (1.0 - q)) / (servers * service_rate - arrival_rate)
+
+
+def mmc_response_survival(
+    t: float, arrival_rate: float, service_rate: float, servers: int
+) -> float:
+    """P(T > t) for the response time T = wait + service of an M/M/c FCFS queue."""
+    offered = _check_stable(arrival_rate, service_rate, servers)
+    p_wait = erlang_c(servers, offered)
+    mu, theta = service_rate, servers * service_rate - arrival_rate
+    # Given a wait, T is the sum of Exp(theta) and Exp(mu): a hypoexponential distribution.
+    if math.isclose(mu, theta, rel_tol=1e-9):
+        waited = (1.0 + mu * t) * math.exp(-mu * t)
+    else:
+        waited = (mu * math.exp(-theta * t) - theta * math.exp(-mu * t)) / (mu - theta)
+    return (1.0 - p_wait) * math.exp(-mu * t) + p_wait * waited
+
+
+def mmc_response_quantile(
+    arrival_rate: float, service_rate: float, servers: int, q: float
+) -> float:
+    """The q-quantile of the response time of an M/M/c FCFS queue (solved by bisection)."""
+    if not 0 < q < 1:
+        raise ValueError("q must be in (0, 1)")
+    _check_stable(arrival_rate, service_rate, servers)
+    lo, hi = 0.0, 1.0 / service_rate
+    while mmc_response_survival(hi, arrival_rate, service_rate, servers) > 1.0 - q:
+        hi *= 2.0
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if mmc_response_survival(mid, arrival_rate, service_rate, servers) > 1.0 - q:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def mmck_blocking(arrival_rate: float, service_rate: float, servers: int, capacity: int) -> float:
+    """Probability an arrival is turned away by an M/M/c/K queue holding at most ``capacity``."""
+    if servers < 1 or capacity < servers:
+        raise ValueError("need servers >= 1 and capacity >= servers")
+    if arrival_rate <= 0 or service_rate <= 0:
+        raise ValueError("arrival_rate and service_rate must be positive")
+    log_a = math.log(arrival_rate / service_rate)
+    # Unnormalised stationary probabilities p_n, kept as logs to stay finite for large K.
+    logs = [n * log_a - math.lgamma(n + 1) for n in range(servers + 1)]
+    for n in range(servers + 1, capacity + 1):
+        logs.append(logs[servers] + (n - servers) * (log_a - math.log(servers)))
+    top = max(logs)
+    weights = [math.exp(x - top) for x in logs]
+    return weights[-1] / sum(weights)
+
+
+@dataclass(frozen=True)
+class FcfsResult:
+    """Outcome of :func:`simulate_fcfs`: per-request queueing delay and admission."""
+
+    wait: np.ndarray  # time in queue before service; NaN where the request was rejected
+    admitted: np.ndarray  # bool
+
+    @property
+    def rejected_fraction(self) -> float:
+        return float(1.0 - self.admitted.mean())
+
+
+def simulate_fcfs(
+    arrivals: np.ndarray,
+    services: np.ndarray,
+    servers: int,
+    capacity: int | None = None,
+) -> FcfsResult:
+    """Simulate a first-come-first-served queue with ``servers`` identical servers.
+
+    ``arrivals`` must be sorted. With ``capacity`` set, an arrival that finds ``capacity``
+    requests already in the system (queued or in service) is rejected: admission control.
+    """
+    arrivals = np.asarray(arrivals, dtype=float)
+    services = np.asarray(services, dtype=float)
+    if arrivals.shape != services.shape:
+        raise ValueError("arrivals and services must have the same shape")
+    if servers < 1:
+        raise ValueError("servers must be at least 1")
+    if capacity is not None and capacity < servers:
+        raise ValueError("capacity must be at least the number of servers")
+    if arrivals.size and np.any(np.diff(arrivals) < 0):
+        raise ValueError("arrivals must be sorted")
+    wait = np.full(arrivals.size, np.nan)
+    admitted = np.zeros(arrivals.size, dtype=bool)
+    free_at = [0.0] * servers  # heap: when each server next becomes free
+    in_system: list[float] = []  # heap of departure times of admitted requests
+    for i, (t, s) in enumerate(zip(arrivals.tolist(), services.tolist(), strict=True)):
+        if capacity is not None:
+            while in_system and in_system[0] <= t:
+                heapq.heappop(in_system)
+            if len(in_system) >= capacity:
+                continue
+        start = max(t, free_at[0])
+        heapq.heapreplace(free_at, start + s)
+        if capacity is not None:
+            heapq.heappush(in_system, start + s)
+        wait[i] = start - t
+        admitted[i] = True
+    return FcfsResult(wait=wait, admitted=admitted)
