@@ -46,25 +46,27 @@ class Index:
         return digest.hexdigest()
 
 
-def generate(root: Path, on: dt.date | None = None) -> Index:
-    """Read and validate every post, and render every generated file (writes nothing).
+def generate(root: Path, on: dt.date | None = None, *, save_cache: bool = True) -> Index:
+    """Read and validate every post, and render every generated file (writes none of them).
 
     Raises sitegen.posts.InvalidPosts with every problem found.
     """
     site = load_site(root)
-    frame = load_posts(root, site)
+    frame = load_posts(root, site, save_cache=save_cache)
     visible = published(frame, on or today())
     labs = lab_files(root)
+    posts = pages.card_records(visible)
+    records = feeds.index_records(visible, site)
     outputs = encode_all(
         [
             ("_toc.yml", toc(visible, site, labs)),
-            ("index.md", pages.landing_page(visible, site)),
-            ("archive.md", pages.archive_page(visible)),
-            *pages.category_pages(visible, site).items(),
-            *pages.tag_pages(visible).items(),
+            ("index.md", pages.landing_page(posts, visible, site)),
+            ("archive.md", pages.archive_page(posts)),
+            *pages.category_pages(posts, site).items(),
+            *pages.tag_pages(posts, visible).items(),
             ("_extra/feed.xml", feeds.rss_feed(visible, site)),
-            ("_extra/posts.json", feeds.posts_json(visible, site)),
-            ("_extra/posts.csv", feeds.posts_csv(visible, site)),
+            ("_extra/posts.json", feeds.posts_json(records)),
+            ("_extra/posts.csv", feeds.posts_csv(records)),
         ]
     )
     return Index(site=site, posts=frame, published=visible, labs=labs, outputs=outputs)
@@ -72,7 +74,7 @@ def generate(root: Path, on: dt.date | None = None) -> Index:
 
 def build(root: Path, *, check: bool = False, on: dt.date | None = None) -> tuple[Index, list[str]]:
     """Generate, then write what changed (or, with ``check``, list what is stale)."""
-    index = generate(root, on)
+    index = generate(root, on, save_cache=not check)
     if check:
         return index, stale_files(root, index.outputs)
     return index, write_outputs(root, index.outputs)

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from sitegen.post_cache import PostCache
 from sitegen.readtime import read_time
 from sitegen.site import SLUG, Site
 
@@ -228,8 +229,12 @@ def _parse(path: str, raw: bytes) -> tuple[dict[str, Any] | None, str, list[Prob
     return meta, text, []
 
 
-def read_post(path: Path, root: Path, site: Site) -> tuple[dict[str, Any] | None, list[Problem]]:
+def read_post(
+    path: Path, root: Path, site: Site, cache: PostCache | None = None
+) -> tuple[dict[str, Any] | None, list[Problem]]:
     """One post as a record for the index, or None and the problems that prevent it."""
+    if cache is not None and (cached := cache.get(path)) is not None:
+        return cached, []
     rel = path.relative_to(root).as_posix()
     meta, text, problems = _parse(rel, path.read_bytes())
     if meta is None:
@@ -269,36 +274,45 @@ def read_post(path: Path, root: Path, site: Site) -> tuple[dict[str, Any] | None
         code_lines=minutes.code_lines,
         url=f"posts/{slug}.html",
     )
+    if cache is not None:
+        cache.put(path, record, minutes.includes)
     return record, []
 
 
 def _duplicates(frame: pd.DataFrame, column: str, key: pd.Series, what: str) -> list[Problem]:
-    problems = []
-    for _, group in frame.groupby(key, sort=True):
-        if len(group) > 1:
-            first = group["path"].iloc[0]
-            for path in group["path"].iloc[1:]:
-                problems.append(Problem(path, column, f"duplicates the {what} of {first}"))
-    return problems
+    """Every post whose ``key`` an earlier post (in path order) already has."""
+    repeated = key.duplicated(keep="first")
+    if not repeated.any():
+        return []
+    first_path = dict(zip(key[~repeated], frame["path"][~repeated], strict=True))
+    return [
+        Problem(path, column, f"duplicates the {what} of {first_path[value]}")
+        for path, value in zip(frame["path"][repeated], key[repeated], strict=True)
+    ]
 
 
-def load_posts(root: Path, site: Site) -> pd.DataFrame:
+def load_posts(root: Path, site: Site, *, save_cache: bool = True) -> pd.DataFrame:
     """Every post under ``root/posts`` as one validated DataFrame, newest first.
 
     Raises InvalidPosts listing every problem in every post.
     """
+    cache = PostCache(root)
+    paths = sorted((root / "posts").glob("*.md"))
     records, problems = [], []
-    for path in sorted((root / "posts").glob("*.md")):
-        record, found = read_post(path, root, site)
+    for path in paths:
+        record, found = read_post(path, root, site, cache)
         problems.extend(found)
         if record is not None:
             records.append(record)
+    cache.prune({str(path) for path in paths})
     frame = pd.DataFrame.from_records(records, columns=COLUMNS)
     if not frame.empty:
         problems += _duplicates(frame, "title", frame["title"].str.casefold(), "title")
         problems += _duplicates(frame, "slug", frame["slug"].str.casefold(), "slug")
     if problems:
-        raise InvalidPosts(problems)
+        raise InvalidPosts(problems)  # a failed run writes nothing, not even its cache
+    if save_cache:
+        cache.save()
     return frame.sort_values(["date", "slug"], ascending=[False, True], ignore_index=True)
 
 

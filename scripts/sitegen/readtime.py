@@ -41,6 +41,7 @@ class ReadTime:
 
     prose_words: int
     code_lines: int
+    includes: tuple[str, ...] = ()  # files shown by {literalinclude}: the count depends on them
 
     @property
     def minutes(self) -> int:
@@ -123,12 +124,16 @@ def _line_spec(spec: str, lines: list[str]) -> int:
     return sum(1 for n in chosen if 0 < n <= len(lines) and lines[n - 1].strip())
 
 
+def include_path(info: str, base: Path | None) -> Path | None:
+    if base is None:
+        return None
+    return (base / info.removeprefix("{literalinclude}").strip()).resolve()
+
+
 def included_lines(info: str, options: list[str], base: Path | None) -> int:
     """Non-blank lines a ``{literalinclude}`` shows; 0 when the file cannot be found."""
-    if base is None:
-        return 0
-    path = (base / info.removeprefix("{literalinclude}").strip()).resolve()
-    if not path.is_file():
+    path = include_path(info, base)
+    if path is None or not path.is_file():
         return 0
     source = path.read_text(encoding="utf-8")
     opts = {}
@@ -147,6 +152,7 @@ def read_time(text: str, base: Path | None = None) -> ReadTime:
     lines = strip_front_matter(text).splitlines()
     prose: list[str] = []
     code_lines = 0
+    includes: list[str] = []
     folded_until: str | None = None  # the closing colon fence of an open {dropdown}
     i = 0
     while i < len(lines):
@@ -178,6 +184,9 @@ def read_time(text: str, base: Path | None = None) -> ReadTime:
             elif info.startswith("{literalinclude}"):
                 options, _ = _split_code_cell(list(body))
                 code_lines += included_lines(info, options, base)
+                path = include_path(info, base)
+                if path is not None:
+                    includes.append(str(path))
             elif info.startswith(FOLDED_DIRECTIVES):
                 pass
             elif info.startswith("{"):
@@ -192,4 +201,5 @@ def read_time(text: str, base: Path | None = None) -> ReadTime:
         if not (line.startswith("+++") or line.startswith("%")):
             prose.append(line)
         i += 1
-    return ReadTime(prose_words=count_prose_words("\n".join(prose)), code_lines=code_lines)
+    words = count_prose_words("\n".join(prose))
+    return ReadTime(prose_words=words, code_lines=code_lines, includes=tuple(includes))

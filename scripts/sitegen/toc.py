@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from sitegen.site import Site
 
@@ -21,16 +21,24 @@ def lab_files(root: Path) -> list[str]:
     return [p.relative_to(root).with_suffix("").as_posix() for p in labs]
 
 
+def _part(caption: str, files: list[str]) -> list[str]:
+    # JSON strings are valid YAML scalars: any caption is quoted correctly.
+    return [f"- caption: {json.dumps(caption, ensure_ascii=False)}", "  chapters:"] + [
+        f"  - file: {name}"
+        for name in files  # slugs and lab names: [a-z0-9/-] only
+    ]
+
+
 def toc(frame: pd.DataFrame, site: Site, labs: list[str]) -> str:
+    """Written line by line: a YAML dump of a 10,000-post TOC takes seconds, this takes ms."""
+    lines = ["format: jb-book", "root: index"]
     parts = []
     for category in site.categories:
-        posts = frame[frame["category"] == category.name]
-        if not posts.empty:
-            chapters = [{"file": f"posts/{slug}"} for slug in posts["slug"]]
-            parts.append({"caption": category.name, "chapters": chapters})
+        slugs = frame.loc[frame["category"] == category.name, "slug"]
+        if not slugs.empty:
+            parts += _part(category.name, [f"posts/{slug}" for slug in slugs])
     if labs:
-        parts.append({"caption": LABS_CAPTION, "chapters": [{"file": lab} for lab in labs]})
-    document: dict[str, object] = {"format": "jb-book", "root": "index"}
+        parts += _part(LABS_CAPTION, labs)
     if parts:
-        document["parts"] = parts
-    return HEADER + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+        lines += ["parts:", *parts]
+    return HEADER + "\n".join(lines) + "\n"

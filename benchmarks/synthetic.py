@@ -1,0 +1,68 @@
+"""Synthetic Engineering Logs sites of any size, built from the real site's configuration."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CATEGORIES = [
+    "AI Engineering", "Security", "Cloud Architecture", "Backend Architecture", "AWS",
+    "System Design", "Engineering Mindset",
+]  # fmt: skip
+TAGS = [f"topic-{i}" for i in range(40)]
+CELLS = {
+    "trivial": "answer = 6 * 7\nanswer",
+    "numpy-pandas": "import numpy as np\nimport pandas as pd\n"
+    "pd.DataFrame({'x': np.arange(5)}).describe()",
+}
+PROSE = (
+    "Queues absorb bursts, retries amplify outages, and every cache is a consistency "
+    "trade-off someone forgot to write down. "
+) * 12
+
+
+def post_text(i: int, cell: str, *, summary: str = "", code: str = "") -> str:
+    day = dt.date(1995, 1, 1) + dt.timedelta(days=i)
+    tags = ", ".join(TAGS[(i + k * 7) % len(TAGS)] for k in range(3))
+    return f"""---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+title: "Synthetic post {i}"
+date: "{day.isoformat()}"
+category: {CATEGORIES[i % len(CATEGORIES)]}
+tags: [{tags}]
+summary: "{summary or f"Post number {i} of a synthetic site."}"
+---
+
+## Notes
+
+{PROSE}
+
+```{{code-cell}} ipython3
+{code or CELLS[cell]}
+```
+"""
+
+
+def make_site(dest: Path, posts: int, cell: str = "trivial") -> Path:
+    """A buildable site at ``dest`` with ``posts`` posts, wired to this repo's scripts."""
+    dest.mkdir(parents=True, exist_ok=True)
+    config = (REPO / "_config.yml").read_text(encoding="utf-8")
+    config = config.replace("sitegen.sphinx_ext: scripts/", f"sitegen.sphinx_ext: {REPO}/scripts/")
+    (dest / "_config.yml").write_text(config, encoding="utf-8")
+    shutil.copy(REPO / "categories.yml", dest / "categories.yml")
+    shutil.copytree(REPO / "_static", dest / "_static", dirs_exist_ok=True)
+    (dest / "_toc.yml").write_text("format: jb-book\nroot: index\n", encoding="utf-8")
+    (dest / "posts").mkdir(exist_ok=True)
+    (dest / "notebooks").mkdir(exist_ok=True)
+    for i in range(posts):
+        (dest / "posts" / f"synthetic-post-{i}.md").write_text(post_text(i, cell), encoding="utf-8")
+    return dest
