@@ -189,9 +189,21 @@ def add_page_context(
         context["prev"] = _link(context, newer)
         context["next"] = _link(context, older)
         context["body"] += related.related_posts_html(index.published, slug)
+    if doctree is None or not any(doctree.findall(_is_math)):
+        # Sphinx counts a page as having equations if anything in its toctree does, so the
+        # landing page and every post would load MathJax (over 1 MB): keep it where math is.
+        context["script_files"] = [
+            js
+            for js in context.get("script_files", [])
+            if "mathjax" not in str(getattr(js, "filename", js))
+        ]
     provenance = app.englogs_provenance.get(pagename)  # type: ignore[attr-defined]
     if provenance:
         context["body"] += related.provenance_html(provenance)
+
+
+def _is_math(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.math | nodes.math_block)
 
 
 def _link(context: dict[str, Any], post: dict[str, Any] | None) -> dict[str, str] | None:
