@@ -55,7 +55,11 @@ def build(site: Path) -> tuple[float, str, bool]:
     result = subprocess.run(
         [JUPYTER_BOOK, "build", str(site)], capture_output=True, text=True, check=False
     )
-    return time.perf_counter() - start, result.stdout + result.stderr, result.returncode == 0
+    log = ANSI.sub("", result.stdout + result.stderr)
+    return time.perf_counter() - start, log, result.returncode == 0
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def executed_count(log: str) -> int:

@@ -128,3 +128,21 @@ def test_posts_link_neighbours_in_their_category_and_related_posts(
     assert "tokens-and-quotes" not in nav  # another category: not a neighbour
     related = re.search(r'<section class="el-related".*?</section>', page, re.S)
     assert related and 'href="older-queue-notes.html"' in related.group(0)
+
+
+def test_adding_a_post_leaves_no_page_with_a_stale_sidebar(book: Path) -> None:
+    assert jupyter_book(book).returncode == 0
+    new = (book / "posts" / "queues-in-practice.md").read_text(encoding="utf-8")
+    new = new.replace("Queues in Practice", "Backpressure in Practice").replace(
+        '"2025-07-18"', '"2025-08-01"'
+    )
+    (book / "posts" / "backpressure-in-practice.md").write_text(new, encoding="utf-8")
+
+    result = jupyter_book(book)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    html = book / "_build" / "html"
+    pages = [p for p in html.rglob("*.html") if p.parts[len(html.parts)] not in {"_static"}]
+    pages = [p for p in pages if "bd-sidebar-primary" in p.read_text(encoding="utf-8")]
+    assert len(pages) > 10
+    for page in pages:
+        assert "backpressure-in-practice.html" in page.read_text(encoding="utf-8"), page

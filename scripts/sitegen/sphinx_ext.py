@@ -17,7 +17,7 @@ from typing import Any
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
-from sphinx.environment import BuildEnvironment
+from sphinx.environment import CONFIG_OK, BuildEnvironment, _last_modified_time
 from sphinx.errors import ConfigError, SphinxError
 from sphinx.util import logging
 
@@ -69,30 +69,55 @@ def regenerate_index(app: Sphinx, config: Config) -> None:
         print(f"[sitegen] index regenerated: {', '.join(changed)}")
 
 
-def _notebooks(app: Sphinx) -> list[str]:
-    """Docnames of the notebooks this build publishes: posts, then labs."""
+def _notebook_sources(app: Sphinx) -> dict[str, Path]:
+    """Docname → source file of every notebook this build publishes: posts, then labs.
+
+    Paths come from the index, not ``env.doc2path``: Sphinx has not discovered a new post yet
+    when this runs, and would guess the wrong suffix.
+    """
     index: Index = app.englogs_index  # type: ignore[attr-defined]
-    posts = [f"posts/{slug}" for slug in index.published["slug"]]
-    return posts + index.labs
+    root = Path(app.srcdir)
+    sources = {
+        f"posts/{slug}": root / path
+        for slug, path in zip(index.published["slug"], index.published["path"], strict=True)
+    }
+    for lab in index.labs:
+        sources[lab] = next(
+            p for p in sorted(root.glob(f"{lab}.*")) if p.suffix in {".ipynb", ".md"}
+        )
+    return sources
+
+
+def _will_be_read(env: BuildEnvironment, docname: str, path: Path) -> bool:
+    """Whether Sphinx will (re-)read this page in this build, by its own mtime rule."""
+    if env.config_status != CONFIG_OK or docname not in env.all_docs:
+        return True
+    return _last_modified_time(path) > env.all_docs[docname]
 
 
 def execute_in_parallel(app: Sphinx) -> None:
-    """Execute every notebook missing from the cache across all cores, before reading."""
+    """Execute every notebook missing from the cache across all cores, before reading.
+
+    Only pages Sphinx is about to read are checked: an unchanged post costs nothing.
+    What ran, when and with what is kept in the environment for the pages' footers.
+    """
     from myst_nb.core.read import create_nb_reader
 
-    nb_config = app.env.mystnb_config
-    app.englogs_provenance = {}  # type: ignore[attr-defined]
+    env, nb_config = app.env, app.env.mystnb_config
+    provenance: dict[str, dict[str, Any]] = getattr(env, "englogs_provenance", {})
+    env.englogs_provenance = provenance  # type: ignore[attr-defined]
     if nb_config.execution_mode != "cache":
         return
     notebooks = []
-    for docname in _notebooks(app):
-        path = Path(app.env.doc2path(docname))
+    for docname, path in _notebook_sources(app).items():
+        if docname in provenance and not _will_be_read(env, docname, path):
+            continue
         text = path.read_text(encoding="utf-8")
-        reader = create_nb_reader(str(path), app.env.myst_config, nb_config, text)
+        reader = create_nb_reader(str(path), env.myst_config, nb_config, text)
         if reader is not None:
             notebooks.append((docname, str(path), reader.read(text)))
     report = execute_stale(nb_config.execution_cache_path, notebooks, nb_config.execution_timeout)
-    app.englogs_provenance = report.provenance  # type: ignore[attr-defined]
+    provenance.update(report.provenance)
     if report.executed:
         LOGGER.info(f"[sitegen] executed in parallel: {', '.join(report.executed)}")
     if report.failures:
@@ -197,7 +222,7 @@ def add_page_context(
             for js in context.get("script_files", [])
             if "mathjax" not in str(getattr(js, "filename", js))
         ]
-    provenance = app.englogs_provenance.get(pagename)  # type: ignore[attr-defined]
+    provenance = getattr(app.env, "englogs_provenance", {}).get(pagename)
     if provenance:
         context["body"] += related.provenance_html(provenance)
 
