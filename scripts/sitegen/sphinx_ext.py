@@ -218,13 +218,17 @@ def add_page_context(
         # Sphinx counts a page as having equations if anything in its toctree does, so the
         # landing page and every post would load MathJax (over 1 MB): keep it where math is.
         context["script_files"] = [
-            js
-            for js in context.get("script_files", [])
-            if "mathjax" not in str(getattr(js, "filename", js))
+            js for js in context.get("script_files", []) if not _is_mathjax(js)
         ]
     provenance = getattr(app.env, "englogs_provenance", {}).get(pagename)
     if provenance:
         context["body"] += related.provenance_html(provenance)
+
+
+def _is_mathjax(script: Any) -> bool:
+    """MathJax itself or its inline configuration (``window.MathJax = …``)."""
+    body = getattr(script, "attributes", {}).get("body", "")
+    return "mathjax" in f"{getattr(script, 'filename', script)} {body}".lower()
 
 
 def _is_math(node: nodes.Node) -> bool:
