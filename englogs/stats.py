@@ -32,3 +32,20 @@ def median_seconds(fn: Callable[[], object], *, repeat: int = 7, number: int = 1
             fn()
         rounds.append((time.perf_counter() - start) / number)
     return statistics.median(rounds)
+
+
+def best_seconds(fn: Callable[[], object], *, repeat: int = 5, number: int = 1) -> float:
+    """Fastest of ``repeat`` rounds of ``number`` calls, in seconds per call.
+
+    For comparing *work* (hash cost factors, algorithmic scaling): another process can only
+    add time to a round, never remove it, so the minimum is the least disturbed estimate.
+    """
+    if repeat < 1 or number < 1:
+        raise ValueError("repeat and number must be at least 1")
+    rounds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        rounds.append((time.perf_counter() - start) / number)
+    return min(rounds)

@@ -209,6 +209,13 @@ def test_screenshots_at_phone_and_desktop_width(browser: Browser, site_url: str)
             overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{label} scrolls sideways at {size_name} width"
             context.close()
+    # Dark mode: the theme follows the reader's system preference.
+    context = browser.new_context(viewport=DESKTOP, color_scheme="dark")
+    tab = context.new_page()
+    tab.goto(site_url + "index.html", wait_until="networkidle")
+    assert tab.evaluate("document.documentElement.dataset.theme") == "dark"
+    tab.screenshot(path=str(ARTIFACTS / "landing-desktop-dark.png"))
+    context.close()
 
 
 def page_weight(built_site: Path, page: Path) -> dict[str, float]:

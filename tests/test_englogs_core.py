@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 
 import matplotlib
 import pytest
 
 from englogs.aws import EXAMPLE_ACCESS_KEY_ID, local_aws, redact
 from englogs.plotting import PALETTE, use_house_style
-from englogs.stats import median_seconds, percentiles
+from englogs.stats import best_seconds, median_seconds, percentiles
 
 
 def test_percentiles_interpolate_and_name_keys() -> None:
@@ -55,3 +56,17 @@ def test_house_style_sets_the_palette() -> None:
     use_house_style()
     colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     assert colours == PALETTE
+
+
+def test_best_seconds_reports_the_least_disturbed_round() -> None:
+    delays = iter([0.05, 0.0, 0.05])  # two rounds slowed down, one not
+    calls: list[int] = []
+
+    def work() -> None:
+        calls.append(1)
+        time.sleep(next(delays))
+
+    assert best_seconds(work, repeat=3) < 0.04
+    assert len(calls) == 3
+    with pytest.raises(ValueError):
+        best_seconds(work, number=0)
