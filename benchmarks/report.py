@@ -74,6 +74,22 @@ def write_report(data: dict[str, Any], path: Path) -> None:
     lines += ["## Index builder alone", "", "| Posts | Seconds (median, warm) |", "| ---: | ---: |"]
     for posts, seconds in sorted(data["index_builder"].items(), key=lambda kv: int(kv[0])):
         lines.append(f"| {int(posts):,} | {seconds:.3f} |")
+    speedup = data.get("speedup") or {}
+    if len(speedup) == 2:
+        one, many = speedup.values()
+        lines += [
+            "",
+            "## Parallel execution",
+            "",
+            "Cold build of the 100-post synthetic site (numpy/pandas cell), notebooks executed by "
+            "the parallel pre-executor with one worker, then with one per core:",
+            "",
+            "| Workers | Seconds |",
+            "| --- | ---: |",
+            *[f"| {k} | {v:.1f} |" for k, v in speedup.items()],
+            "",
+            f"Speed-up: **{one / many:.2f}×**.",
+        ]
     extra = data.get("notes")
     if extra:
         lines += ["", "## Notes", "", *extra]

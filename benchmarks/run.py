@@ -33,7 +33,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from synthetic import REPO, make_site, post_text
+from synthetic import CELLS, REPO, make_site, post_text
 
 JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
 RESULTS = REPO / "benchmarks" / "results.json"
@@ -119,7 +119,9 @@ def synthetic_runs(sizes: list[int], kinds: list[str], root: Path) -> list[Measu
     for kind in kinds:
         for n in sizes:
             site = make_site(root / f"{kind}-{n}", n, kind)
-            new = (site / "posts" / "synthetic-post-new.md", post_text(n, kind))
+            # Its own code, so the cache cannot answer for it (identical notebooks share a record).
+            fresh = post_text(n, kind, code=f"{CELLS[kind]}\nnew_post = {n}")
+            new = (site / "posts" / "synthetic-post-new.md", fresh)
             results += scenarios(
                 f"synthetic {n} ({kind})", site, site / "posts" / "synthetic-post-0.md", new
             )
@@ -138,6 +140,23 @@ def real_site_run(root: Path) -> list[Measurement]:
         post_text(0, "trivial").replace("Synthetic post 0", "Benchmark post"),
     )
     return scenarios("real site", site, posts[0], new)
+
+
+def speedup_run(posts: int, kind: str, root: Path) -> dict[str, float]:
+    """Cold build of a synthetic site executed on one core, then on all of them."""
+    timings = {}
+    for workers in (1, os.cpu_count() or 1):
+        site = make_site(root / f"speedup-{workers}", posts, kind)
+        os.environ["ENGLOGS_EXEC_WORKERS"] = str(workers)
+        try:
+            seconds, _, ok = build(site)
+        finally:
+            del os.environ["ENGLOGS_EXEC_WORKERS"]
+        assert ok, f"speed-up build with {workers} worker(s) failed"
+        timings[f"{workers} worker(s)"] = round(seconds, 1)
+        print(f"  cold build, {posts} posts ({kind}), {workers} worker(s): {seconds:.1f} s")
+        shutil.rmtree(site)
+    return timings
 
 
 def index_builder_runs(sizes: list[int], root: Path, repeat: int = 5) -> dict[int, float]:
@@ -182,18 +201,31 @@ def main() -> int:
     parser.add_argument("--kinds", nargs="+", default=["trivial", "numpy-pandas"])
     parser.add_argument("--index-sizes", type=int, nargs="+", default=[10, 100, 1000, 10000])
     parser.add_argument("--skip-real", action="store_true")
+    parser.add_argument("--speedup", type=int, default=100, help="posts in the speed-up site")
+    parser.add_argument("--skip-speedup", action="store_true")
+    parser.add_argument(
+        "--append", action="store_true", help="merge into results.json (re-measured sites replace)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="englogs-bench-") as tmp:
         root = Path(tmp)
         index = index_builder_runs(args.index_sizes, root)
         builds = [] if args.skip_real else real_site_run(root)
         builds += synthetic_runs(args.sizes, args.kinds, root)
+        speedup = {} if args.skip_speedup else speedup_run(args.speedup, "numpy-pandas", root)
     data = {
         "date": dt.date.today().isoformat(),
         "machine": machine(),
         "index_builder": index,
         "builds": [asdict(m) for m in builds],
+        "speedup": speedup,
     }
+    if args.append and RESULTS.exists():
+        old = json.loads(RESULTS.read_text(encoding="utf-8"))
+        fresh = {m.site for m in builds}
+        data["builds"] = [b for b in old["builds"] if b["site"] not in fresh] + data["builds"]
+        data["index_builder"] = {**old["index_builder"], **{str(k): v for k, v in index.items()}}
+        data["speedup"] = speedup or old.get("speedup", {})
     RESULTS.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     from report import write_report
 

@@ -87,6 +87,8 @@ def test_secrets_printed_by_a_cell_fail_the_build(book: Path) -> None:
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "Secrets found" in output and "the built site" in output
+    again = jupyter_book(book)  # nothing changed: the leak must not slip through unscanned
+    assert again.returncode != 0 and "Secrets found" in again.stdout + again.stderr
 
 
 def test_documented_example_keys_are_allowed() -> None:

@@ -8,6 +8,7 @@ and the built site after writing it, and fails on a hit. The documented example 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -76,5 +77,33 @@ def scan_files(paths: Iterable[Path], root: Path) -> list[Finding]:
     return sorted(findings)
 
 
-def scan_tree(folder: Path, root: Path) -> list[Finding]:
-    return scan_files(sorted(folder.rglob("*")), root) if folder.is_dir() else []
+def scan_tree(folder: Path, root: Path, newer_than: float | None = None) -> list[Finding]:
+    """Scan every file under ``folder`` (or only those modified after ``newer_than``)."""
+    if not folder.is_dir():
+        return []
+    files = sorted(folder.rglob("*"))
+    if newer_than is not None:
+        files = [f for f in files if f.is_file() and f.stat().st_mtime > newer_than]
+    return scan_files(files, root)
+
+
+class ScanStamp:
+    """Marks when the built site was last found clean, so a rebuild scans only newer files.
+
+    Removed whenever a scan finds something: the next build then scans everything again, so
+    a leaked secret cannot hide behind an unchanged page.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def last_clean(self) -> float | None:
+        return self.path.stat().st_mtime if self.path.is_file() else None
+
+    def mark_clean(self, since: float) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.touch()
+        os.utime(self.path, (since, since))
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)

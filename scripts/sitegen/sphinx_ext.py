@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from sitegen.build import Index, build
 from sitegen.execute import execute_stale
 from sitegen.pages import display_date
 from sitegen.posts import InvalidPosts
-from sitegen.secret_scan import Finding, scan_files, scan_tree
+from sitegen.secret_scan import Finding, ScanStamp, scan_files, scan_tree
 from sitegen.site import slugify
 
 POSTS_PREFIX = "posts/"
@@ -52,6 +53,7 @@ def _fail_on(findings: list[Finding], where: str) -> None:
 
 def regenerate_index(app: Sphinx, config: Config) -> None:
     """Write the generated files and keep unpublished posts out of the build entirely."""
+    app.englogs_started = time.time()  # type: ignore[attr-defined]
     try:
         index, changed = build(Path(app.srcdir))
     except InvalidPosts as error:
@@ -129,9 +131,20 @@ def execute_in_parallel(app: Sphinx) -> None:
 
 
 def scan_built_site(app: Sphinx, exception: Exception | None) -> None:
-    """Fail the build if executed outputs put a credential into the published site."""
-    if exception is None and app.builder.name == "html":
-        _fail_on(scan_tree(Path(app.outdir), Path(app.outdir)), "the built site")
+    """Fail the build if executed outputs put a credential into the published site.
+
+    Files written since the last clean scan are scanned (all of them after a failed one).
+    """
+    if exception is not None or app.builder.name != "html":
+        return
+    outdir = Path(app.outdir)
+    stamp = ScanStamp(outdir.parent / ".sitegen" / "secret-scan.stamp")
+    findings = scan_tree(outdir, outdir, newer_than=stamp.last_clean())
+    if findings:
+        stamp.clear()
+    else:
+        stamp.mark_clean(since=app.englogs_started)  # type: ignore[attr-defined]
+    _fail_on(findings, "the built site")
 
 
 def _post(app: Sphinx, docname: str) -> dict[str, Any] | None:
