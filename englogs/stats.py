@@ -17,12 +17,8 @@ def percentiles(samples: Iterable[float], qs: Sequence[float] = (50, 95, 99)) ->
     return {f"p{q:g}": float(np.percentile(values, q)) for q in qs}
 
 
-def median_seconds(fn: Callable[[], object], *, repeat: int = 7, number: int = 1) -> float:
-    """Median wall time of ``number`` calls of ``fn`` over ``repeat`` rounds, in seconds per call.
-
-    Medians, not means: these machines are shared and noisy, and a median shrugs off the one
-    round where another process took the core.
-    """
+def _round_seconds(fn: Callable[[], object], repeat: int, number: int) -> list[float]:
+    """Seconds per call in each of ``repeat`` rounds of ``number`` calls."""
     if repeat < 1 or number < 1:
         raise ValueError("repeat and number must be at least 1")
     rounds = []
@@ -31,7 +27,16 @@ def median_seconds(fn: Callable[[], object], *, repeat: int = 7, number: int = 1
         for _ in range(number):
             fn()
         rounds.append((time.perf_counter() - start) / number)
-    return statistics.median(rounds)
+    return rounds
+
+
+def median_seconds(fn: Callable[[], object], *, repeat: int = 7, number: int = 1) -> float:
+    """Median wall time of ``number`` calls of ``fn`` over ``repeat`` rounds, in seconds per call.
+
+    Medians, not means: these machines are shared and noisy, and a median shrugs off the one
+    round where another process took the core.
+    """
+    return statistics.median(_round_seconds(fn, repeat, number))
 
 
 def best_seconds(fn: Callable[[], object], *, repeat: int = 5, number: int = 1) -> float:
@@ -40,12 +45,4 @@ def best_seconds(fn: Callable[[], object], *, repeat: int = 5, number: int = 1) 
     For comparing *work* (hash cost factors, algorithmic scaling): another process can only
     add time to a round, never remove it, so the minimum is the least disturbed estimate.
     """
-    if repeat < 1 or number < 1:
-        raise ValueError("repeat and number must be at least 1")
-    rounds = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        rounds.append((time.perf_counter() - start) / number)
-    return min(rounds)
+    return min(_round_seconds(fn, repeat, number))
