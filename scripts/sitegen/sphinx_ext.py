@@ -1,10 +1,17 @@
-"""Sphinx extension: ``jupyter-book build .`` regenerates the index before it reads anything.
+"""Sphinx extension: the site generator's work, wired into ``jupyter-book build .``.
 
-Jupyter Book 1 only checks that ``_toc.yml`` parses before starting Sphinx;
-sphinx-external-toc reads it in ``config-inited`` at priority 900. This extension runs the
-index builder in ``config-inited`` at priority 100, so the TOC, landing, category and tag
-pages the build reads are always the ones the posts imply, whether or not the author ran
-``scripts/build_index.py``. Invalid posts stop the build here, before any notebook executes.
+In build order:
+
+1. ``config-inited`` (priority 100): regenerate the index (TOC, landing, category and tag
+   pages, feed) and scan the post sources for secrets. Jupyter Book 1 only checks that
+   ``_toc.yml`` parses; sphinx-external-toc reads it at priority 900, so the TOC the build
+   uses is always the one the posts imply. Invalid posts stop the build here.
+2. ``builder-inited``: execute stale notebooks in parallel (``sitegen.execute``).
+3. ``env-get-updated``: rewrite every page when the index changed (no stale sidebars).
+4. ``doctree-read``: the post's literal title and its header line.
+5. ``html-page-context``: feed link, neighbours, related posts, provenance footer, MathJax
+   only where math is, and escaping what the theme and opengraph leave raw.
+6. ``build-finished``: scan what was written for secrets.
 """
 
 from __future__ import annotations
