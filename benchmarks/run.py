@@ -197,7 +197,7 @@ def machine() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10, 100, 1000])
     parser.add_argument("--kinds", nargs="+", default=["trivial", "numpy-pandas"])
     parser.add_argument("--index-sizes", type=int, nargs="+", default=[10, 100, 1000, 10000])
     parser.add_argument("--skip-real", action="store_true")
