@@ -31,6 +31,7 @@ from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors.utils import single_nb_execution
 
 WORKERS_ENV = "ENGLOGS_EXEC_WORKERS"
+KERNEL_START_ATTEMPTS = 2
 _IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", re.MULTILINE)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # colours in IPython tracebacks
 
@@ -66,16 +67,27 @@ def worker_count(jobs: int) -> int:
 
 
 def _execute(job: Job) -> Outcome:
-    """Run one notebook in a fresh kernel, in its own folder (as myst-nb does)."""
-    notebook = nbformat.reads(job.notebook, as_version=4)
+    """Run one notebook in a fresh kernel, in its own folder (as myst-nb does).
+
+    A kernel that dies before answering (two kernels starting at once can race for the same
+    ports) is started once more; a failing *cell* is reported, never retried.
+    """
     start = time.perf_counter()
-    result = single_nb_execution(
-        notebook,
-        cwd=str(Path(job.path).parent),
-        timeout=job.timeout,
-        allow_errors=False,
-        meta_override=True,
-    )
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        notebook = nbformat.reads(job.notebook, as_version=4)
+        try:
+            result = single_nb_execution(
+                notebook,
+                cwd=str(Path(job.path).parent),
+                timeout=job.timeout,
+                allow_errors=False,
+                meta_override=True,
+            )
+            break
+        except RuntimeError as error:  # "Kernel died before replying to kernel_info"
+            if attempt == KERNEL_START_ATTEMPTS:
+                seconds = time.perf_counter() - start
+                return Outcome(job, seconds, error=f"the kernel did not start: {error}")
     seconds = time.perf_counter() - start
     if result.err is not None:
         message = _ANSI.sub("", f"{type(result.err).__name__}: {result.err}")
