@@ -32,7 +32,7 @@ from sphinx.util import logging
 from sitegen import related
 from sitegen.build import Index, build
 from sitegen.execute import execute_stale
-from sitegen.pages import display_date
+from sitegen.pages import display_date, tags_html
 from sitegen.posts import InvalidPosts
 from sitegen.secret_scan import Finding, ScanStamp, scan_files, scan_tree
 from sitegen.site import slugify
@@ -165,9 +165,6 @@ def _post(app: Sphinx, docname: str) -> dict[str, Any] | None:
 def header_line_html(post: dict[str, Any]) -> str:
     """Category, date, read time and tags under a post's title (links relative to posts/)."""
     esc = html.escape
-    tags = "".join(
-        f'<li><a href="../tags/{esc(tag)}.html">{esc(tag)}</a></li>' for tag in post["tags"]
-    )
     updated = (
         f' <span class="el-updated">updated <time datetime="{post["updated"].isoformat()}">'
         f"{display_date(post['updated'])}</time></span>"
@@ -181,7 +178,7 @@ def header_line_html(post: dict[str, Any]) -> str:
         f"{esc(post['category'])}</a>"
         f'<time datetime="{post["date"].isoformat()}">{display_date(post["date"])}</time>{updated}'
         f'<span class="el-readtime">{post["read_minutes"]} MIN READ</span></p>'
-        f'<ul class="el-tags" aria-label="Tags">{tags}</ul></div>'
+        f"{tags_html(post, '../')}</div>"
     )
 
 
