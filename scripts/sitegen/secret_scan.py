@@ -8,6 +8,8 @@ and the built site after writing it, and fails on a hit. The documented example 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from collections.abc import Iterable
@@ -107,3 +109,40 @@ class ScanStamp:
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+class CleanFiles:
+    """Source files last found clean, by size and mtime: an unchanged one is not rescanned.
+
+    Keyed by each file's own stat rather than a time, so a file copied in with an old mtime
+    is still scanned; and by this module's code, so new patterns rescan everything.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.salt = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            self.files = stored["files"] if stored.get("salt") == self.salt else {}
+        except (OSError, ValueError, KeyError, AttributeError):
+            self.files = {}
+
+    @staticmethod
+    def _key(file: Path) -> list[int]:
+        info = file.stat()
+        return [info.st_mtime_ns, info.st_size]
+
+    def changed(self, files: Iterable[Path]) -> list[Path]:
+        return [f for f in files if self.files.get(str(f)) != self._key(f)]
+
+    def record(self, files: Iterable[Path]) -> None:
+        files = {str(f): self._key(f) for f in files}
+        if files == self.files:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps({"salt": self.salt, "files": files}), encoding="utf-8")
+        self.files = files
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+        self.files = {}
