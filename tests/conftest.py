@@ -39,6 +39,19 @@ def copy_book(name: str, dest: Path) -> Path:
     return book
 
 
+def add_backend_posts(book: Path, count: int) -> list[str]:
+    """``count`` more prose-only posts in Backend Architecture, one a day from 2025-01-01."""
+    template = (book / "posts" / "older-queue-notes.md").read_text(encoding="utf-8")
+    slugs = []
+    for day in range(1, count + 1):
+        slug = f"backend-note-{day:02d}"
+        text = template.replace("Older Queue Notes", f"Backend Note {day:02d}")
+        text = text.replace('"2024-03-01"', f'"2025-01-{day:02d}"')
+        (book / "posts" / f"{slug}.md").write_text(text, encoding="utf-8")
+        slugs.append(slug)
+    return slugs
+
+
 @pytest.fixture
 def book(tmp_path: Path) -> Path:
     return copy_book("basic", tmp_path)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import run_script
+from conftest import add_backend_posts, run_script
 from sitegen.build import generate
+from sitegen.toc import SIDEBAR_POSTS
 
 
 def test_drafts_and_future_posts_are_published_nowhere(book: Path) -> None:
@@ -92,3 +94,23 @@ def test_markup_in_titles_and_summaries_is_escaped_everywhere(book: Path) -> Non
         assert "<script>" not in text and "<b>markup" not in text, name
     assert "Tokens &lt;script&gt; &amp; &#34;quotes&#34;" in outputs["index.md"].decode()
     assert 'Tokens &lt;script&gt; &amp; "quotes"' in outputs["_extra/feed.xml"].decode()
+
+
+def test_the_sidebar_lists_a_category_s_newest_posts_then_links_the_category_page(
+    book: Path,
+) -> None:
+    add_backend_posts(book, SIDEBAR_POSTS)  # with the fixture's two: SIDEBAR_POSTS + 2
+    index = generate(book)
+    toc_yml = index.outputs["_toc.yml"].decode()
+    backend = toc_yml.split('- caption: "Backend Architecture"')[1].split("- caption:")[0]
+    listed = re.findall(r"- file: posts/(\S+)", backend)
+    assert listed[0] == "queues-in-practice" and len(listed) == SIDEBAR_POSTS
+    total = SIDEBAR_POSTS + 2
+    assert (
+        f'- file: categories/backend-architecture\n    title: "All {total} Backend Architecture'
+        in backend
+    )
+    # The two oldest are left out of the sidebar (and only those), newest first elsewhere.
+    assert index.summary.unlisted == ["posts/backend-note-01", "posts/older-queue-notes"]
+    category_page = index.outputs["categories/backend-architecture.md"].decode()
+    assert "older-queue-notes" in category_page and "backend-note-01" in category_page
