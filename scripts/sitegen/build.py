@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from sitegen import feeds, pages
+from sitegen import feeds, index_stamp, pages
 from sitegen.outputs import encode_all, stale_files, write_outputs
+from sitegen.post_cache import PostCache
 from sitegen.posts import load_posts, published
-from sitegen.site import Site, load_site
-from sitegen.toc import lab_files, toc
-
-TODAY_ENV = "ENGLOGS_TODAY"
-
-
-def today() -> dt.date:
-    """The publication date: today, unless ``ENGLOGS_TODAY=YYYY-MM-DD`` pins it (tests)."""
-    pinned = os.environ.get(TODAY_ENV)
-    return dt.date.fromisoformat(pinned) if pinned else dt.date.today()
+from sitegen.site import Site, load_site, today
+from sitegen.toc import lab_files, toc, unlisted_slugs
 
 
 @dataclass(frozen=True)
@@ -44,6 +36,16 @@ class Index:
         for name in ("_toc.yml", "_extra/posts.json"):
             digest.update(self.outputs[name])
         return digest.hexdigest()
+
+    @property
+    def summary(self) -> index_stamp.Summary:
+        return index_stamp.Summary(
+            published=list(zip(self.published["slug"], self.published["path"], strict=True)),
+            labs=self.labs,
+            unpublished_paths=self.unpublished_paths,
+            unlisted=[f"posts/{slug}" for slug in unlisted_slugs(self.published)],
+            fingerprint=self.fingerprint,
+        )
 
 
 def generate(root: Path, on: dt.date | None = None, *, save_cache: bool = True) -> Index:
@@ -73,8 +75,16 @@ def generate(root: Path, on: dt.date | None = None, *, save_cache: bool = True) 
 
 
 def build(root: Path, *, check: bool = False, on: dt.date | None = None) -> tuple[Index, list[str]]:
-    """Generate, then write what changed (or, with ``check``, list what is stale)."""
+    """Generate, then write what changed (or, with ``check``, list what is stale).
+
+    After writing, records what the index was made from, so that the next build can skip
+    all this while nothing changed (``sitegen.index_stamp``).
+    """
+    on = on or today()
     index = generate(root, on, save_cache=not check)
     if check:
         return index, stale_files(root, index.outputs)
-    return index, write_outputs(root, index.outputs)
+    changed = write_outputs(root, index.outputs)
+    included = [dep for entry in PostCache(root).entries.values() for dep in entry["deps"]]
+    index_stamp.save(root, on.isoformat(), index.summary, included)
+    return index, changed

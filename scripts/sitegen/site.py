@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,3 +68,12 @@ def load_site(root: Path) -> Site:
             Category(name=str(c["name"]), description=str(c["description"])) for c in categories
         ),
     )
+
+
+TODAY_ENV = "ENGLOGS_TODAY"
+
+
+def today() -> dt.date:
+    """The publication date: today, unless ``ENGLOGS_TODAY=YYYY-MM-DD`` pins it (tests)."""
+    pinned = os.environ.get(TODAY_ENV)
+    return dt.date.fromisoformat(pinned) if pinned else dt.date.today()

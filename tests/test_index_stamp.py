@@ -1,0 +1,66 @@
+"""The no-change fast path: the recorded index summary is trusted only while nothing moved."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from conftest import FIXED_TODAY
+from sitegen import index_stamp
+from sitegen.build import build
+
+
+def _touch(path: Path) -> None:
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
+
+
+def test_after_a_build_the_stamp_gives_the_same_summary(book: Path) -> None:
+    index, _ = build(book)
+    assert index_stamp.load(book, FIXED_TODAY) == index.summary
+    assert index.summary.unpublished_paths == [
+        "posts/from-the-future.md",
+        "posts/unfinished-draft.md",
+    ]
+
+
+def test_a_touched_post_or_config_is_not_trusted(book: Path) -> None:
+    for name in ("posts/queues-in-practice.md", "_config.yml", "categories.yml"):
+        build(book)
+        _touch(book / name)
+        assert index_stamp.load(book, FIXED_TODAY) is None, name
+
+
+def test_a_new_post_or_an_edited_generated_file_is_not_trusted(book: Path) -> None:
+    build(book)
+    (book / "posts" / "new.md").write_text("---\n---\n", encoding="utf-8")
+    assert index_stamp.load(book, FIXED_TODAY) is None
+    (book / "posts" / "new.md").unlink()
+    assert index_stamp.load(book, FIXED_TODAY) is not None
+    (book / "categories" / "security.md").write_text("edited by hand\n", encoding="utf-8")
+    assert index_stamp.load(book, FIXED_TODAY) is None
+
+
+def test_a_new_day_is_not_trusted(book: Path) -> None:
+    # A future-dated post publishes on its date with no edit: the date is an input.
+    build(book)
+    assert index_stamp.load(book, "2026-01-16") is None
+
+
+def test_an_unreadable_stamp_is_ignored(book: Path) -> None:
+    build(book)
+    (book / index_stamp.STAMP_FILE).write_text("{not json", encoding="utf-8")
+    assert index_stamp.load(book, FIXED_TODAY) is None
+
+
+def test_an_edited_included_file_is_not_trusted(book: Path) -> None:
+    (book / "snippet.py").write_text("print('hello')\n", encoding="utf-8")
+    post = book / "posts" / "queues-in-practice.md"
+    post.write_text(
+        post.read_text(encoding="utf-8") + "\n```{literalinclude} ../snippet.py\n```\n",
+        encoding="utf-8",
+    )
+    build(book)
+    assert index_stamp.load(book, FIXED_TODAY) is not None
+    (book / "snippet.py").write_text("print('hello, world')\n", encoding="utf-8")
+    assert index_stamp.load(book, FIXED_TODAY) is None
