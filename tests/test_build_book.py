@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import jupyter_book
+from conftest import JUPYTER_BOOK, add_backend_posts, jupyter_book
+from sitegen.toc import SIDEBAR_POSTS
 
 pytestmark = pytest.mark.build
 
@@ -146,3 +149,48 @@ def test_adding_a_post_leaves_no_page_with_a_stale_sidebar(book: Path) -> None:
     assert len(pages) > 10
     for page in pages:
         assert "backpressure-in-practice.html" in page.read_text(encoding="utf-8"), page
+
+
+def _sidebar(page: Path) -> str:
+    text = page.read_text(encoding="utf-8")
+    return text[text.index('class="bd-links bd-docs-nav"') :].split("</nav>")[0]
+
+
+def test_posts_beyond_the_sidebar_are_built_without_warnings_as_the_category_grows(
+    book: Path,
+) -> None:
+    add_backend_posts(book, SIDEBAR_POSTS)
+    first = jupyter_book(book, "-W", "-n", "--keep-going")
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    html = book / "_build" / "html"
+    sidebar = _sidebar(html / "index.html")
+    assert "older-queue-notes.html" not in sidebar and "backend-note-01.html" not in sidebar
+    assert "categories/backend-architecture.html" in sidebar
+    assert "Backend Note 01" in (html / "posts" / "backend-note-01.html").read_text("utf-8")
+
+    # A newer post pushes one more out of the sidebar: still no "not in any toctree" warning,
+    # and no page keeps the old sidebar.
+    add_backend_posts(book, SIDEBAR_POSTS + 1)
+    second = jupyter_book(book, "-W", "-n", "--keep-going")
+    output = second.stdout + second.stderr
+    assert second.returncode == 0, output[-3000:]
+    assert "isn't included in any toctree" not in output
+    for page in [html / "index.html", *sorted((html / "posts").glob("*.html"))]:
+        sidebar = _sidebar(page)
+        # By title: on its own page, a post's sidebar link is "#".
+        assert "Backend Note 09" in sidebar and "Backend Note 02" not in sidebar, page
+
+
+def test_a_rebuild_with_no_edits_imports_neither_pandas_nor_matplotlib(book: Path) -> None:
+    # What keeps a no-change build at start-up cost (docs/benchmarks.md), checked without a clock.
+    assert jupyter_book(book).returncode == 0
+    again = subprocess.run(
+        [sys.executable, "-X", "importtime", JUPYTER_BOOK, "build", str(book)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert again.returncode == 0, again.stdout[-2000:]
+    imported = set(re.findall(r"\|\s+(\S+)$", again.stderr, re.M))
+    assert "sphinx.application" in imported  # the import log is really there
+    assert not {"pandas", "matplotlib"} & imported

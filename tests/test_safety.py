@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_book, jupyter_book
-from sitegen.secret_scan import scan_text
+from sitegen.secret_scan import CleanFiles, scan_text
 
 pytestmark = pytest.mark.build
 
@@ -91,6 +92,33 @@ def test_secrets_printed_by_a_cell_fail_the_build(book: Path) -> None:
     assert again.returncode != 0 and "Secrets found" in again.stdout + again.stderr
 
 
+def test_a_secret_added_after_a_clean_build_is_caught_and_stays_caught(book: Path) -> None:
+    # Sources found clean are not rescanned while unchanged; an edited one always is.
+    assert jupyter_book(book).returncode == 0
+    post = book / POST
+    post.write_text(post.read_text(encoding="utf-8") + f"\n{_fake_aws_key()}\n", "utf-8")
+    for _ in range(2):
+        result = jupyter_book(book)
+        assert result.returncode != 0 and "the post sources" in result.stdout + result.stderr
+
+
+def test_clean_files_are_rescanned_only_when_they_change(tmp_path: Path) -> None:
+    clean = CleanFiles(tmp_path / "state" / "clean.json")
+    one, two = tmp_path / "one.md", tmp_path / "two.md"
+    one.write_text("fine", encoding="utf-8")
+    two.write_text("fine too", encoding="utf-8")
+    assert clean.changed([one, two]) == [one, two]
+    clean.record([one, two])
+    reloaded = CleanFiles(tmp_path / "state" / "clean.json")
+    assert reloaded.changed([one, two]) == []
+    old = two.stat().st_mtime_ns
+    two.write_text("different size", encoding="utf-8")
+    os.utime(two, ns=(old, old))  # copied in with its old mtime: the size still differs
+    assert reloaded.changed([one, two]) == [two]
+    reloaded.clear()
+    assert CleanFiles(tmp_path / "state" / "clean.json").changed([one]) == [one]
+
+
 def test_documented_example_keys_are_allowed() -> None:
     assert scan_text("aws_access_key_id = AKIAIOSFODNN7EXAMPLE", "x") == []
     assert [f.kind for f in scan_text(f"id={_fake_aws_key()}", "x")] == ["AWS access key id"]
@@ -105,6 +133,9 @@ GENERATED = [
 ]  # fmt: skip
 
 
+CARDS = Path("_build/html/_images/social")
+
+
 def test_two_builds_of_the_same_sources_are_byte_identical(tmp_path: Path) -> None:
     first = copy_book("basic", tmp_path / "one")
     second = copy_book("basic", tmp_path / "two")
@@ -113,6 +144,10 @@ def test_two_builds_of_the_same_sources_are_byte_identical(tmp_path: Path) -> No
         assert result.returncode == 0, result.stdout[-2000:]
     for name in GENERATED:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    cards = sorted(p.name for p in (first / CARDS).iterdir())
+    assert cards and cards == sorted(p.name for p in (second / CARDS).iterdir())
+    for name in cards:
+        assert (first / CARDS / name).read_bytes() == (second / CARDS / name).read_bytes(), name
 
 
 def test_repeated_parallel_builds_never_hit_a_database_lock(book: Path) -> None:

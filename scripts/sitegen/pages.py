@@ -11,13 +11,15 @@ from __future__ import annotations
 import html
 from itertools import groupby
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from sitegen.site import Site, slugify
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The original page's header and intro (shared/seeds/index-page.txt).
 KICKER = "ENGINEERING LOGS // KNOWLEDGE BASE"

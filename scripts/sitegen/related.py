@@ -4,11 +4,12 @@ and the provenance footer (when and with what it was executed)."""
 from __future__ import annotations
 
 import html
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sitegen.pages import display_date
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RELATED_COUNT = 3
 

@@ -9,18 +9,18 @@ In build order:
 2. ``builder-inited``: execute stale notebooks in parallel (``sitegen.execute``).
 3. ``env-get-updated``: rewrite every page when the index changed (no stale sidebars).
 4. ``doctree-read``: the post's literal title and its header line.
-5. ``html-page-context``: feed link, neighbours, related posts, provenance footer, MathJax
-   only where math is, and escaping what the theme and opengraph leave raw.
+5. ``html-page-context``: feed link, link-preview tags and card (``sitegen.social``),
+   neighbours, related posts, provenance footer, MathJax only where math is, and escaping
+   the title the theme leaves raw.
 6. ``build-finished``: scan what was written for secrets.
 """
 
 from __future__ import annotations
 
 import html
-import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -29,15 +29,17 @@ from sphinx.environment import CONFIG_OK, BuildEnvironment, _last_modified_time
 from sphinx.errors import ConfigError, SphinxError
 from sphinx.util import logging
 
-from sitegen import related
-from sitegen.build import Index, build
+from sitegen import index_stamp, related, social
 from sitegen.execute import execute_stale
-from sitegen.pages import display_date, tags_html
-from sitegen.posts import InvalidPosts
-from sitegen.secret_scan import Finding, ScanStamp, scan_files, scan_tree
-from sitegen.site import slugify
+from sitegen.pages import HEADING, INTRO, display_date, tags_html
+from sitegen.secret_scan import CleanFiles, Finding, ScanStamp, scan_files, scan_tree
+from sitegen.site import slugify, today
+
+if TYPE_CHECKING:
+    from sitegen.build import Index
 
 POSTS_PREFIX = "posts/"
+SITEGEN_STATE = Path("_build") / ".sitegen"
 LOGGER = logging.getLogger(__name__)
 
 
@@ -59,23 +61,54 @@ def _fail_on(findings: list[Finding], where: str) -> None:
 
 
 def regenerate_index(app: Sphinx, config: Config) -> None:
-    """Write the generated files and keep unpublished posts out of the build entirely."""
+    """Write the generated files and keep unpublished posts out of the build entirely.
+
+    When nothing the index is made from changed since the last build, the recorded summary
+    stands in for it (``sitegen.index_stamp``) and pandas is not even imported.
+    """
     app.englogs_started = time.time()  # type: ignore[attr-defined]
+    root = Path(app.srcdir)
+    summary = index_stamp.load(root, today().isoformat())
+    if summary is None:
+        index, changed = _build_index(root)
+        app.englogs_index = index  # type: ignore[attr-defined]
+        summary = index.summary
+        if changed:
+            print(f"[sitegen] index regenerated: {', '.join(changed)}")
+    app.englogs_summary = summary  # type: ignore[attr-defined]
+    sources = [root / path for _, path in summary.published]
+    sources += [path for lab in summary.labs for path in root.glob(f"{lab}.*")]
+    clean = CleanFiles(root / SITEGEN_STATE / "clean-sources.json")
+    findings = scan_files(clean.changed(sources), root)
+    if findings:
+        clean.clear()
+    else:
+        clean.record(sources)
+    _fail_on(findings, "the post sources")
+    config.exclude_patterns = [*config.exclude_patterns, *summary.unpublished_paths]
+
+
+def _build_index(root: Path) -> tuple[Index, list[str]]:
+    from sitegen.build import build
+    from sitegen.posts import InvalidPosts
+
     try:
-        index, changed = build(Path(app.srcdir))
+        return build(root)
     except InvalidPosts as error:
         raise ConfigError(
             f"{len(error.problems)} problem(s) in the posts' front matter; nothing was built:\n"
             + "\n".join(f"  {problem}" for problem in error.problems)
         ) from None
-    app.englogs_index = index  # type: ignore[attr-defined]
-    root = Path(app.srcdir)
-    sources = [root / path for path in index.published["path"]]
-    sources += [path for lab in index.labs for path in root.glob(f"{lab}.*")]
-    _fail_on(scan_files(sources, root), "the post sources")
-    config.exclude_patterns = [*config.exclude_patterns, *index.unpublished_paths]
-    if changed:
-        print(f"[sitegen] index regenerated: {', '.join(changed)}")
+
+
+def _index(app: Sphinx) -> Index:
+    """The full index (a pandas DataFrame of the posts), generated on first need: only
+    builds that read or write a page need it."""
+    if not hasattr(app, "englogs_index"):
+        from sitegen.build import generate
+
+        app.englogs_index = generate(Path(app.srcdir))  # type: ignore[attr-defined]
+    return app.englogs_index  # type: ignore[attr-defined]
 
 
 def _notebook_sources(app: Sphinx) -> dict[str, Path]:
@@ -84,13 +117,10 @@ def _notebook_sources(app: Sphinx) -> dict[str, Path]:
     Paths come from the index, not ``env.doc2path``: Sphinx has not discovered a new post yet
     when this runs, and would guess the wrong suffix.
     """
-    index: Index = app.englogs_index  # type: ignore[attr-defined]
+    summary: index_stamp.Summary = app.englogs_summary  # type: ignore[attr-defined]
     root = Path(app.srcdir)
-    sources = {
-        f"posts/{slug}": root / path
-        for slug, path in zip(index.published["slug"], index.published["path"], strict=True)
-    }
-    for lab in index.labs:
+    sources = {f"posts/{slug}": root / path for slug, path in summary.published}
+    for lab in summary.labs:
         sources[lab] = next(
             p for p in sorted(root.glob(f"{lab}.*")) if p.suffix in {".ipynb", ".md"}
         )
@@ -157,7 +187,7 @@ def scan_built_site(app: Sphinx, exception: Exception | None) -> None:
 def _post(app: Sphinx, docname: str) -> dict[str, Any] | None:
     if not docname.startswith(POSTS_PREFIX):
         return None
-    index: Index = app.englogs_index  # type: ignore[attr-defined]
+    index = _index(app)
     rows = index.published[index.published["slug"] == docname.removeprefix(POSTS_PREFIX)]
     return None if rows.empty else rows.iloc[0].to_dict()
 
@@ -195,8 +225,6 @@ def decorate_post(app: Sphinx, doctree: nodes.document) -> None:
     title.clear()
     title += nodes.Text(post["title"])
     section.insert(1, nodes.raw("", header_line_html(post), format="html"))
-    # Cards on social sites show the post's own summary, not its first paragraph.
-    app.env.metadata[app.env.docname]["og:description"] = post["summary"]
 
 
 def refresh_all_pages_when_the_index_changes(app: Sphinx, env: BuildEnvironment) -> list[str]:
@@ -204,13 +232,19 @@ def refresh_all_pages_when_the_index_changes(app: Sphinx, env: BuildEnvironment)
 
     Each page's sidebar, previous/next and related posts come from the whole index, but
     Sphinx only rewrites the pages whose own source changed: without this, adding a post
-    would leave every other page with a stale sidebar.
+    would leave every other page with a stale sidebar. Also marks the posts the sidebar
+    leaves out as orphans, before Sphinx checks that every page is in a toctree.
     """
-    index: Index = app.englogs_index  # type: ignore[attr-defined]
-    fingerprint = index.fingerprint
+    summary: index_stamp.Summary = app.englogs_summary  # type: ignore[attr-defined]
+    unlisted = set(summary.unlisted)
+    for docname in getattr(env, "englogs_unlisted", set()) - unlisted:
+        env.metadata[docname].pop("orphan", None)
+    for docname in unlisted:
+        env.metadata[docname]["orphan"] = True
+    env.englogs_unlisted = unlisted  # type: ignore[attr-defined]
     previous = getattr(env, "englogs_index_fingerprint", None)
-    env.englogs_index_fingerprint = fingerprint  # type: ignore[attr-defined]
-    if previous is None or previous == fingerprint:
+    env.englogs_index_fingerprint = summary.fingerprint  # type: ignore[attr-defined]
+    if previous is None or previous == summary.fingerprint:
         return []
     return sorted(env.found_docs)
 
@@ -224,13 +258,14 @@ def add_page_context(
     context["metatags"] = context.get("metatags", "") + (
         f'<link rel="alternate" type="application/rss+xml" title="{title}" href="{feed}">\n'
     )
-    index: Index = app.englogs_index  # type: ignore[attr-defined]
+    context["metatags"] += link_preview(app, pagename, doctree)
     if pagename.startswith(POSTS_PREFIX):
         slug = pagename.removeprefix(POSTS_PREFIX)
-        newer, older = related.neighbours_in_category(index.published, slug)
+        published = _index(app).published
+        newer, older = related.neighbours_in_category(published, slug)
         context["prev"] = _link(context, newer)
         context["next"] = _link(context, older)
-        context["body"] += related.related_posts_html(index.published, slug)
+        context["body"] += related.related_posts_html(published, slug)
     if doctree is None or not any(doctree.findall(_is_math)):
         # Sphinx counts a page as having equations if anything in its toctree does, so the
         # landing page and every post would load MathJax (over 1 MB): keep it where math is.
@@ -240,6 +275,37 @@ def add_page_context(
     provenance = getattr(app.env, "englogs_provenance", {}).get(pagename)
     if provenance:
         context["body"] += related.provenance_html(provenance)
+
+
+def link_preview(app: Sphinx, pagename: str, doctree: nodes.document | None) -> str:
+    """Open Graph and Twitter tags, with a card image drawn once per post (and one for the
+    other pages). Posts describe themselves with their summary; other pages with their
+    first paragraph, or the site's introduction when they open with cards."""
+    base = app.config.html_baseurl.rstrip("/") + "/"
+    if base == "/":
+        return ""  # link previews need absolute addresses
+    site = app.config.html_title or ""
+    post = _post(app, pagename)
+    if post is not None:
+        title, description = post["title"], post["summary"]
+        footer = f"{post['read_minutes']} MIN READ · {display_date(post['date'])}"
+        card = social.Card(pagename.replace("/", "-"), post["category"], title, footer, site)
+    else:
+        title_node = app.env.titles.get(pagename)
+        title = title_node.astext() if title_node is not None else site
+        paragraph = next(iter(doctree.findall(nodes.paragraph)), None) if doctree else None
+        description = paragraph.astext() if paragraph is not None else INTRO
+        card = social.Card("site", "Knowledge base", HEADING, base.split("://")[-1], site)
+    image = social.ensure_card(Path(app.outdir), card)
+    return social.meta_tags(
+        title=title,
+        description=social.shorten(description),
+        url=f"{base}{pagename}.html",
+        image_url=base + image,
+        site_name=site,
+        published=post["date"].isoformat() if post is not None else None,
+        tags=post["tags"] if post is not None else (),
+    )
 
 
 def _is_mathjax(script: Any) -> bool:
@@ -258,40 +324,23 @@ def _link(context: dict[str, Any], post: dict[str, Any] | None) -> dict[str, str
     return {"link": context["pathto"](f"posts/{post['slug']}"), "title": html.escape(post["title"])}
 
 
-_META_CONTENT = re.compile(r'(<meta (?:property|name)="(?:og|twitter):[^"]*" content=")([^"]*)(")')
-
-
-def escape_theme_output(
+def escape_page_title(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    """Escape what two upstream extensions leave raw, so a title is always text.
-
-    sphinx-book-theme prints ``title.astext()`` unescaped in its print header, and
-    sphinxext-opengraph escapes only quotes in its meta tags (``<`` and ``&`` pass through).
-    """
+    """sphinx-book-theme prints ``title.astext()`` unescaped in its print header: escape it,
+    so a title such as ``Tokens <script>`` is always text."""
     if "pagetitle" in context:
         context["pagetitle"] = html.escape(context["pagetitle"])
-    context["metatags"] = _META_CONTENT.sub(
-        lambda m: m.group(1) + html.escape(html.unescape(m.group(2))) + m.group(3),
-        context.get("metatags", ""),
-    )
-
-
-def set_site_urls(app: Sphinx, config: Config) -> None:
-    """The base URL lives once, in _config.yml (html.baseurl); derive the rest from it."""
-    config.ogp_site_url = config.ogp_site_url or config.html_baseurl
-    config.ogp_site_name = config.ogp_site_name or config.html_title
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", regenerate_index, priority=100)
-    app.connect("config-inited", set_site_urls)
     # After myst-parser and myst-nb have set up their configuration (priority 500).
     app.connect("builder-inited", execute_in_parallel, priority=800)
     app.connect("env-get-updated", refresh_all_pages_when_the_index_changes)
     app.connect("doctree-read", decorate_post, priority=100)
     app.connect("html-page-context", add_page_context)
     app.connect("build-finished", scan_built_site)
-    # After sphinx-book-theme and sphinxext-opengraph (priority 500) have written their parts.
-    app.connect("html-page-context", escape_theme_output, priority=900)
+    # After sphinx-book-theme (priority 500) has set the page title.
+    app.connect("html-page-context", escape_page_title, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
