@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_book, jupyter_book
-from sitegen.secret_scan import CleanFiles, scan_text
+from sitegen.secret_scan import CleanFiles, ScanStamp, scan_text
 
 pytestmark = pytest.mark.build
 
@@ -100,6 +100,14 @@ def test_a_secret_added_after_a_clean_build_is_caught_and_stays_caught(book: Pat
     for _ in range(2):
         result = jupyter_book(book)
         assert result.returncode != 0 and "the post sources" in result.stdout + result.stderr
+
+
+def test_a_clean_build_leaves_nothing_for_the_next_scan(built_fixture_book: Path) -> None:
+    # The stamp covers every file the build wrote, so a no-change rebuild scans none again.
+    stamp = ScanStamp(built_fixture_book.parent / ".sitegen" / "secret-scan.stamp").last_clean()
+    assert stamp is not None
+    written = [p for p in built_fixture_book.rglob("*") if p.is_file()]
+    assert written and max(p.stat().st_mtime for p in written) <= stamp
 
 
 def test_clean_files_are_rescanned_only_when_they_change(tmp_path: Path) -> None:

@@ -66,7 +66,6 @@ def regenerate_index(app: Sphinx, config: Config) -> None:
     When nothing the index is made from changed since the last build, the recorded summary
     stands in for it (``sitegen.index_stamp``) and pandas is not even imported.
     """
-    app.englogs_started = time.time()  # type: ignore[attr-defined]
     root = Path(app.srcdir)
     summary = index_stamp.load(root, today().isoformat())
     if summary is None:
@@ -171,16 +170,19 @@ def scan_built_site(app: Sphinx, exception: Exception | None) -> None:
     """Fail the build if executed outputs put a credential into the published site.
 
     Files written since the last clean scan are scanned (all of them after a failed one).
+    A clean scan covers everything written before it began, this build's pages included:
+    the next build does not scan them again.
     """
     if exception is not None or app.builder.name != "html":
         return
     outdir = Path(app.outdir)
     stamp = ScanStamp(outdir.parent / ".sitegen" / "secret-scan.stamp")
+    began = time.time()
     findings = scan_tree(outdir, outdir, newer_than=stamp.last_clean())
     if findings:
         stamp.clear()
     else:
-        stamp.mark_clean(since=app.englogs_started)  # type: ignore[attr-defined]
+        stamp.mark_clean(since=began)
     _fail_on(findings, "the built site")
 
 
