@@ -15,8 +15,13 @@ def _touch(path: Path) -> None:
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
 
 
+def test_only_a_recorded_build_leaves_a_stamp(book: Path) -> None:
+    build(book)  # scripts/build_index.py: the stamp serves the Sphinx build only
+    assert index_stamp.load(book, FIXED_TODAY) is None
+
+
 def test_after_a_build_the_stamp_gives_the_same_summary(book: Path) -> None:
-    index, _ = build(book)
+    index, _ = build(book, record=True)
     assert index_stamp.load(book, FIXED_TODAY) == index.summary
     assert index.summary.unpublished_paths == [
         "posts/from-the-future.md",
@@ -26,13 +31,13 @@ def test_after_a_build_the_stamp_gives_the_same_summary(book: Path) -> None:
 
 def test_a_touched_post_or_config_is_not_trusted(book: Path) -> None:
     for name in ("posts/queues-in-practice.md", "_config.yml", "categories.yml"):
-        build(book)
+        build(book, record=True)
         _touch(book / name)
         assert index_stamp.load(book, FIXED_TODAY) is None, name
 
 
 def test_a_new_post_or_an_edited_generated_file_is_not_trusted(book: Path) -> None:
-    build(book)
+    build(book, record=True)
     (book / "posts" / "new.md").write_text("---\n---\n", encoding="utf-8")
     assert index_stamp.load(book, FIXED_TODAY) is None
     (book / "posts" / "new.md").unlink()
@@ -43,12 +48,12 @@ def test_a_new_post_or_an_edited_generated_file_is_not_trusted(book: Path) -> No
 
 def test_a_new_day_is_not_trusted(book: Path) -> None:
     # A future-dated post publishes on its date with no edit: the date is an input.
-    build(book)
+    build(book, record=True)
     assert index_stamp.load(book, "2026-01-16") is None
 
 
 def test_an_unreadable_stamp_is_ignored(book: Path) -> None:
-    build(book)
+    build(book, record=True)
     (book / index_stamp.STAMP_FILE).write_text("{not json", encoding="utf-8")
     assert index_stamp.load(book, FIXED_TODAY) is None
 
@@ -60,7 +65,7 @@ def test_an_edited_included_file_is_not_trusted(book: Path) -> None:
         post.read_text(encoding="utf-8") + "\n```{literalinclude} ../snippet.py\n```\n",
         encoding="utf-8",
     )
-    build(book)
+    build(book, record=True)
     assert index_stamp.load(book, FIXED_TODAY) is not None
     (book / "snippet.py").write_text("print('hello, world')\n", encoding="utf-8")
     assert index_stamp.load(book, FIXED_TODAY) is None

@@ -11,7 +11,6 @@ import pandas as pd
 
 from sitegen import feeds, index_stamp, pages
 from sitegen.outputs import encode_all, stale_files, write_outputs
-from sitegen.post_cache import PostCache
 from sitegen.posts import load_posts, published
 from sitegen.site import Site, load_site, today
 from sitegen.toc import lab_files, toc, unlisted_slugs
@@ -36,6 +35,11 @@ class Index:
         for name in ("_toc.yml", "_extra/posts.json"):
             digest.update(self.outputs[name])
         return digest.hexdigest()
+
+    @property
+    def includes(self) -> list[str]:
+        """Every file a post shows with ``literalinclude``: an input of the index too."""
+        return sorted({path for paths in self.posts["includes"] for path in paths})
 
     @property
     def summary(self) -> index_stamp.Summary:
@@ -74,17 +78,19 @@ def generate(root: Path, on: dt.date | None = None, *, save_cache: bool = True) 
     return Index(site=site, posts=frame, published=visible, labs=labs, outputs=outputs)
 
 
-def build(root: Path, *, check: bool = False, on: dt.date | None = None) -> tuple[Index, list[str]]:
+def build(
+    root: Path, *, check: bool = False, on: dt.date | None = None, record: bool = False
+) -> tuple[Index, list[str]]:
     """Generate, then write what changed (or, with ``check``, list what is stale).
 
-    After writing, records what the index was made from, so that the next build can skip
-    all this while nothing changed (``sitegen.index_stamp``).
+    With ``record``, also note what the index was made from, so that the next Sphinx build
+    can skip all this while nothing changes (``sitegen.index_stamp``).
     """
     on = on or today()
     index = generate(root, on, save_cache=not check)
     if check:
         return index, stale_files(root, index.outputs)
     changed = write_outputs(root, index.outputs)
-    included = [dep for entry in PostCache(root).entries.values() for dep in entry["deps"]]
-    index_stamp.save(root, on.isoformat(), index.summary, included)
+    if record:
+        index_stamp.save(root, on.isoformat(), index.summary, index.includes)
     return index, changed

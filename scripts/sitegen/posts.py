@@ -33,7 +33,7 @@ MAX_TITLE = 120
 MAX_SUMMARY = 300
 COLUMNS = [
     "slug", "path", "title", "date", "updated", "category", "tags", "summary", "featured",
-    "draft", "read_minutes", "prose_words", "code_lines", "url",
+    "draft", "read_minutes", "prose_words", "code_lines", "url", "includes",
 ]  # fmt: skip
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TASK_ITEM = re.compile(r"^\s*[-*+] \[[ xX]\] ")
@@ -273,6 +273,7 @@ def read_post(
         prose_words=minutes.prose_words,
         code_lines=minutes.code_lines,
         url=f"posts/{slug}.html",
+        includes=list(minutes.includes),  # files shown with literalinclude
     )
     if cache is not None:
         cache.put(path, record, minutes.includes)
