@@ -5,7 +5,7 @@ generated page again was 0.3 s of a 1.9 s no-change build. So after each success
 generation, this records the size and mtime of every input and output, and the few facts
 the Sphinx hooks need before any page is read (a ``Summary``). The next build trusts the
 record only if every file and folder listing still matches and the date is the same day.
-This module imports only the standard library: the fast path must not pay for pandas.
+This module does not import pandas (directly or not): the fast path must not pay for it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-STAMP_FILE = Path("_build") / ".sitegen" / "index.json"
+from sitegen.site import STATE_DIR
+
+STAMP_FILE = STATE_DIR / "index.json"
 CODE = Path(__file__).parent
 VERSION = 1
 ROOT_FILES = ("_config.yml", "categories.yml", "_toc.yml", "index.md", "archive.md")

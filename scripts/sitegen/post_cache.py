@@ -15,7 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-CACHE_FILE = Path("_build") / ".sitegen" / "posts.pickle"
+from sitegen.site import STATE_DIR
+
+CACHE_FILE = STATE_DIR / "posts.pickle"
 _CODE = Path(__file__).parent
 
 

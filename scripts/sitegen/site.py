@@ -70,6 +70,8 @@ def load_site(root: Path) -> Site:
     )
 
 
+# What sitegen keeps between builds (caches, stamps), under the site's root.
+STATE_DIR = Path("_build") / ".sitegen"
 TODAY_ENV = "ENGLOGS_TODAY"
 
 
