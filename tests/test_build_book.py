@@ -104,6 +104,11 @@ def test_every_page_links_the_feed_and_posts_carry_social_tags(built_fixture_boo
     assert '<meta property="og:description" content="Summaries with &lt;b&gt;markup' in post
     assert '<meta property="og:image" content="https://example.org/logs/_images/' in post
     assert '<meta name="twitter:card" content="summary_large_image" />' in post
+    # A generated page describes itself once, and its preview uses that description.
+    category = (built_fixture_book / "categories" / "security.html").read_text(encoding="utf-8")
+    own = re.findall(r'<meta content="([^"]*)" name="description" />', category)
+    assert len(own) == 1 and category.count('name="description"') == 1
+    assert f'<meta property="og:description" content="{own[0]}" />' in category
 
 
 def test_sitemap_lists_published_pages_only(built_fixture_book: Path) -> None:

@@ -77,3 +77,14 @@ def test_descriptions_are_shortened_at_a_word() -> None:
     assert social.shorten("  many   spaces\nhere ") == "many spaces here"
     long = social.shorten("alpha beta, " * 40, limit=50)
     assert len(long) <= 50 and long.endswith("…") and not long.endswith(",…")
+
+
+def test_a_page_s_own_description_is_found_in_either_attribute_order() -> None:
+    docutils = '<meta content="Auth &amp; mistakes." name="description" />\n'
+    assert social.page_description(docutils) == "Auth & mistakes."
+    assert social.page_description('<meta name="description" content="x" />') == "x"
+    assert social.page_description('<meta property="og:title" content="x" />') is None
+    tags = social.meta_tags(
+        title="t", description="d", url="u", image_url="i", site_name="s", description_tag=False
+    )
+    assert 'name="description"' not in tags and 'name="twitter:card"' in tags

@@ -13,6 +13,7 @@ import hashlib
 import html
 import importlib.util
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ CARD_SIZE = (1200, 630)
 CARD_DIR = "_images/social"
 DESCRIPTION_LIMIT = 200
 DESIGN = "2"  # bump when the drawing changes, so every card is redrawn
+_DESCRIPTION_META = re.compile(r'<meta (?=[^>]*name="description")[^>]*content="([^"]*)"')
 BACKGROUND, ACCENT, TEXT, MUTED = "#0d1117", "#3ddc84", "#f0f3f6", "#9198a1"
 
 
@@ -122,6 +124,12 @@ def shorten(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
     return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"
 
 
+def page_description(metatags: str) -> str | None:
+    """The page's own ``<meta name="description">`` (from its front matter), if it has one."""
+    match = _DESCRIPTION_META.search(metatags)
+    return html.unescape(match.group(1)) if match else None
+
+
 def meta_tags(
     *,
     title: str,
@@ -131,8 +139,12 @@ def meta_tags(
     site_name: str,
     published: str | None = None,
     tags: Iterable[str] = (),
+    description_tag: bool = True,
 ) -> str:
-    """The ``<meta>`` tags of one page; every value escaped, so a title is always text."""
+    """The ``<meta>`` tags of one page; every value escaped, so a title is always text.
+
+    ``description_tag=False`` when the page already has a ``<meta name="description">``.
+    """
     article = published is not None
     properties = [
         ("og:title", title),
@@ -148,7 +160,8 @@ def meta_tags(
     if article:
         properties.append(("article:published_time", str(published)))
         properties += [("article:tag", tag) for tag in tags]
-    names = [("description", description), ("twitter:card", "summary_large_image")]
+    names = [("description", description)] if description_tag else []
+    names.append(("twitter:card", "summary_large_image"))
     esc = html.escape
     return "".join(
         [f'<meta property="{key}" content="{esc(value)}" />\n' for key, value in properties]

@@ -33,13 +33,12 @@ from sitegen import index_stamp, related, social
 from sitegen.execute import execute_stale
 from sitegen.pages import HEADING, INTRO, display_date, tags_html
 from sitegen.secret_scan import CleanFiles, Finding, ScanStamp, scan_files, scan_tree
-from sitegen.site import slugify, today
+from sitegen.site import STATE_DIR, slugify, today
 
 if TYPE_CHECKING:
     from sitegen.build import Index
 
 POSTS_PREFIX = "posts/"
-SITEGEN_STATE = Path("_build") / ".sitegen"
 LOGGER = logging.getLogger(__name__)
 
 
@@ -77,7 +76,7 @@ def regenerate_index(app: Sphinx, config: Config) -> None:
     app.englogs_summary = summary  # type: ignore[attr-defined]
     sources = [root / path for _, path in summary.published]
     sources += [path for lab in summary.labs for path in root.glob(f"{lab}.*")]
-    clean = CleanFiles(root / SITEGEN_STATE / "clean-sources.json")
+    clean = CleanFiles(root / STATE_DIR / "clean-sources.json")
     findings = scan_files(clean.changed(sources), root)
     if findings:
         clean.clear()
@@ -92,7 +91,7 @@ def _build_index(root: Path) -> tuple[Index, list[str]]:
     from sitegen.posts import InvalidPosts
 
     try:
-        return build(root)
+        return build(root, record=True)
     except InvalidPosts as error:
         raise ConfigError(
             f"{len(error.problems)} problem(s) in the posts' front matter; nothing was built:\n"
@@ -176,7 +175,7 @@ def scan_built_site(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.name != "html":
         return
     outdir = Path(app.outdir)
-    stamp = ScanStamp(outdir.parent / ".sitegen" / "secret-scan.stamp")
+    stamp = ScanStamp(Path(app.srcdir) / STATE_DIR / "secret-scan.stamp")
     began = time.time()
     findings = scan_tree(outdir, outdir, newer_than=stamp.last_clean())
     if findings:
@@ -260,7 +259,7 @@ def add_page_context(
     context["metatags"] = context.get("metatags", "") + (
         f'<link rel="alternate" type="application/rss+xml" title="{title}" href="{feed}">\n'
     )
-    context["metatags"] += link_preview(app, pagename, doctree)
+    context["metatags"] += link_preview(app, pagename, doctree, context["metatags"])
     if pagename.startswith(POSTS_PREFIX):
         slug = pagename.removeprefix(POSTS_PREFIX)
         published = _index(app).published
@@ -279,10 +278,10 @@ def add_page_context(
         context["body"] += related.provenance_html(provenance)
 
 
-def link_preview(app: Sphinx, pagename: str, doctree: nodes.document | None) -> str:
+def link_preview(app: Sphinx, pagename: str, doctree: nodes.document | None, metatags: str) -> str:
     """Open Graph and Twitter tags, with a card image drawn once per post (and one for the
-    other pages). Posts describe themselves with their summary; other pages with their
-    first paragraph, or the site's introduction when they open with cards."""
+    other pages). Posts describe themselves with their summary; other pages with their own
+    description meta tag, else their first paragraph, else the site's introduction."""
     base = app.config.html_baseurl.rstrip("/") + "/"
     if base == "/":
         return ""  # link previews need absolute addresses
@@ -296,7 +295,9 @@ def link_preview(app: Sphinx, pagename: str, doctree: nodes.document | None) -> 
         title_node = app.env.titles.get(pagename)
         title = title_node.astext() if title_node is not None else site
         paragraph = next(iter(doctree.findall(nodes.paragraph)), None) if doctree else None
-        description = paragraph.astext() if paragraph is not None else INTRO
+        description = social.page_description(metatags) or (
+            paragraph.astext() if paragraph is not None else INTRO
+        )
         card = social.Card("site", "Knowledge base", HEADING, base.split("://")[-1], site)
     image = social.ensure_card(Path(app.outdir), card)
     return social.meta_tags(
@@ -307,6 +308,7 @@ def link_preview(app: Sphinx, pagename: str, doctree: nodes.document | None) -> 
         site_name=site,
         published=post["date"].isoformat() if post is not None else None,
         tags=post["tags"] if post is not None else (),
+        description_tag=social.page_description(metatags) is None,
     )
 
 
@@ -342,7 +344,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-updated", refresh_all_pages_when_the_index_changes)
     app.connect("doctree-read", decorate_post, priority=100)
     app.connect("html-page-context", add_page_context)
-    app.connect("build-finished", scan_built_site)
+    # Last, so that what other extensions write at the end (sitemap.xml) is scanned too.
+    app.connect("build-finished", scan_built_site, priority=900)
     # After sphinx-book-theme (priority 500) has set the page title.
     app.connect("html-page-context", escape_page_title, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
