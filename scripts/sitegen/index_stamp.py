@@ -79,20 +79,14 @@ def load(root: Path, today: str) -> Summary | None:
         stored = json.loads((root / STAMP_FILE).read_text(encoding="utf-8"))
         recorded = {key: stored[key] for key in ("version", "today", "listings", "stats")}
         dependencies = list(stored["dependencies"])
-        summary = Summary(**stored["summary"])
+        fields = stored["summary"]
+        # JSON has no tuples: the (slug, path) pairs come back as lists.
+        summary = Summary(**{**fields, "published": [tuple(p) for p in fields["published"]]})
     except (OSError, ValueError, KeyError, TypeError):
         return None
     current = _state(root, today, dependencies)
     current.pop("dependencies")
-    if current != recorded:
-        return None
-    return Summary(
-        published=[(slug, path) for slug, path in summary.published],
-        labs=summary.labs,
-        unpublished_paths=summary.unpublished_paths,
-        unlisted=summary.unlisted,
-        fingerprint=summary.fingerprint,
-    )
+    return summary if current == recorded else None
 
 
 def save(root: Path, today: str, summary: Summary, dependencies: list[str]) -> None:

@@ -286,6 +286,7 @@ def link_preview(app: Sphinx, pagename: str, doctree: nodes.document | None, met
     if base == "/":
         return ""  # link previews need absolute addresses
     site = app.config.html_title or ""
+    own_description = social.page_description(metatags)
     post = _post(app, pagename)
     if post is not None:
         title, description = post["title"], post["summary"]
@@ -295,9 +296,7 @@ def link_preview(app: Sphinx, pagename: str, doctree: nodes.document | None, met
         title_node = app.env.titles.get(pagename)
         title = title_node.astext() if title_node is not None else site
         paragraph = next(iter(doctree.findall(nodes.paragraph)), None) if doctree else None
-        description = social.page_description(metatags) or (
-            paragraph.astext() if paragraph is not None else INTRO
-        )
+        description = own_description or (paragraph.astext() if paragraph is not None else INTRO)
         card = social.Card("site", "Knowledge base", HEADING, base.split("://")[-1], site)
     image = social.ensure_card(Path(app.outdir), card)
     return social.meta_tags(
@@ -308,7 +307,7 @@ def link_preview(app: Sphinx, pagename: str, doctree: nodes.document | None, met
         site_name=site,
         published=post["date"].isoformat() if post is not None else None,
         tags=post["tags"] if post is not None else (),
-        description_tag=social.page_description(metatags) is None,
+        description_tag=own_description is None,
     )
 
 
