@@ -1,18 +1,21 @@
-"""Shared fixtures: throwaway copies of the fixture books, with the real scripts wired in."""
+"""Shared fixtures: throwaway copies of the fixture books, and the commands run in process."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from sitegen.commands import build_index, check_post, new_post
+
 REPO = Path(__file__).resolve().parent.parent
-SCRIPTS = REPO / "scripts"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # A fixed "today" so golden files and publication rules do not move with the calendar.
 FIXED_TODAY = "2026-01-15"
@@ -28,14 +31,9 @@ def _fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def copy_book(name: str, dest: Path) -> Path:
-    """Copy ``tests/fixtures/books/<name>`` to ``dest`` and point it at this repo's scripts."""
+    """Copy ``tests/fixtures/books/<name>`` to ``dest`` (it loads the installed extension)."""
     book = dest / name
     shutil.copytree(FIXTURES / "books" / name, book, ignore=shutil.ignore_patterns("_build"))
-    config = book / "_config.yml"
-    config.write_text(
-        config.read_text(encoding="utf-8").replace("../../../../scripts/", f"{SCRIPTS}/"),
-        encoding="utf-8",
-    )
     return book
 
 
@@ -57,13 +55,23 @@ def book(tmp_path: Path) -> Path:
     return copy_book("basic", tmp_path)
 
 
-def run_script(script: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(SCRIPTS / script), *map(str, args)],
-        capture_output=True,
-        text=True,
-        env={**os.environ},
-        check=False,
+COMMANDS: dict[str, Callable[[list[str] | None], int]] = {
+    "build-index": build_index.main,
+    "new-post": new_post.main,
+    "check-post": check_post.main,
+}
+
+
+def run_command(name: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run an installed command's ``main`` in process, as its console script would."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = COMMANDS[name]([str(arg) for arg in args])
+        except SystemExit as exit_:  # argparse: --help, usage errors
+            code = exit_.code if isinstance(exit_.code, int) else 1
+    return subprocess.CompletedProcess(
+        [name, *map(str, args)], code, out.getvalue(), err.getvalue()
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import add_backend_posts, run_script
+from conftest import add_backend_posts, run_command
 from sitegen.build import generate
 from sitegen.toc import SIDEBAR_POSTS
 
@@ -49,22 +49,22 @@ def test_posts_json_lists_newest_first_with_absolute_urls(book: Path) -> None:
 
 
 def test_second_run_writes_nothing_and_check_passes(book: Path) -> None:
-    first = run_script("build_index.py", "--root", book)
+    first = run_command("build-index", "--root", book)
     assert first.returncode == 0, first.stderr
     mtimes = {p: p.stat().st_mtime_ns for p in book.rglob("*") if p.is_file()}
-    second = run_script("build_index.py", "--root", book)
+    second = run_command("build-index", "--root", book)
     assert "0 file(s) updated" in second.stdout
     assert {p: p.stat().st_mtime_ns for p in book.rglob("*") if p.is_file()} == mtimes
-    assert run_script("build_index.py", "--root", book, "--check").returncode == 0
+    assert run_command("build-index", "--root", book, "--check").returncode == 0
 
 
 def test_check_names_every_stale_file_and_writes_nothing(book: Path) -> None:
-    run_script("build_index.py", "--root", book)
+    run_command("build-index", "--root", book)
     (book / "tags" / "retired-tag.md").write_text("old", encoding="utf-8")
     (book / "index.md").write_text("edited by hand", encoding="utf-8")
     os.remove(book / "_extra" / "feed.xml")
 
-    result = run_script("build_index.py", "--root", book, "--check")
+    result = run_command("build-index", "--root", book, "--check")
 
     assert result.returncode == 1
     assert result.stderr.splitlines()[:3] == [

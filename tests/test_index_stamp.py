@@ -16,7 +16,7 @@ def _touch(path: Path) -> None:
 
 
 def test_only_a_recorded_build_leaves_a_stamp(book: Path) -> None:
-    build(book)  # scripts/build_index.py: the stamp serves the Sphinx build only
+    build(book)  # the build-index command: the stamp serves the Sphinx build only
     assert index_stamp.load(book, FIXED_TODAY) is None
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import run_script
+from conftest import run_command
 from sitegen.posts import read_post
 from sitegen.site import load_site
 
 
 def test_scaffold_is_a_valid_draft_and_prints_its_path(book: Path) -> None:
-    result = run_script(
-        "new_post.py", 'Idempotency "Keys" & <Retries>', "--category", "Backend Architecture",
+    result = run_command(
+        "new-post", 'Idempotency "Keys" & <Retries>', "--category", "Backend Architecture",
         "--tags", "idempotency,retries", "--date", "2025-11-02", "--root", book,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -26,8 +26,8 @@ def test_scaffold_is_a_valid_draft_and_prints_its_path(book: Path) -> None:
 def test_existing_slug_is_refused_and_left_alone(book: Path) -> None:
     target = book / "posts" / "queues-in-practice.md"
     before = target.read_bytes()
-    result = run_script(
-        "new_post.py", "Queues in Practice", "--category", "AWS", "--tags", "sqs", "--root", book
+    result = run_command(
+        "new-post", "Queues in Practice", "--category", "AWS", "--tags", "sqs", "--root", book
     )
     assert result.returncode == 1
     assert (
@@ -37,8 +37,8 @@ def test_existing_slug_is_refused_and_left_alone(book: Path) -> None:
 
 
 def test_bad_category_and_tags_are_reported_and_nothing_is_written(book: Path) -> None:
-    result = run_script(
-        "new_post.py", "Fresh", "--category", "Nope", "--tags", "Bad Tag", "--root", book
+    result = run_command(
+        "new-post", "Fresh", "--category", "Nope", "--tags", "Bad Tag", "--root", book
     )
     assert result.returncode == 2
     assert "posts/fresh.md: category: 'Nope' is not a category" in result.stderr

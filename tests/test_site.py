@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, REPO, run_script
+from conftest import FIXTURES, REPO, run_command
 from sitegen.build import generate
 
 # A copy of shared/seeds/posts.csv: titles, dates, categories, read times and summaries.
@@ -46,7 +46,7 @@ def test_each_seeded_post_is_published_as_planned(
 
 
 def test_generated_files_are_up_to_date() -> None:
-    result = run_script("build_index.py", "--check")
+    result = run_command("build-index", "--root", REPO, "--check")
     assert result.returncode == 0, result.stderr
 
 

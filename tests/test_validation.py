@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import FIXTURES, run_script
+from conftest import FIXTURES, run_command
 
 BAD = FIXTURES / "bad-posts"
 
@@ -24,12 +24,12 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 
 def test_every_bad_post_is_reported_in_one_run_and_nothing_is_written(book: Path) -> None:
-    assert run_script("build_index.py", "--root", book).returncode == 0
+    assert run_command("build-index", "--root", book).returncode == 0
     before = snapshot(book)
     for post in BAD.glob("*.md"):
         shutil.copy(post, book / "posts" / post.name)
 
-    result = run_script("build_index.py", "--root", book)
+    result = run_command("build-index", "--root", book)
 
     assert result.returncode == 2
     reported = sorted(line for line in result.stderr.splitlines() if line.startswith("posts/"))

@@ -106,7 +106,8 @@ def _index(app: Sphinx) -> Index:
         from sitegen.build import generate
 
         app.englogs_index = generate(Path(app.srcdir))  # type: ignore[attr-defined]
-    return app.englogs_index  # type: ignore[attr-defined]
+    index: Index = app.englogs_index  # type: ignore[attr-defined]
+    return index
 
 
 def _notebook_sources(app: Sphinx) -> dict[str, Path]:
@@ -140,7 +141,8 @@ def execute_in_parallel(app: Sphinx) -> None:
     """
     from myst_nb.core.read import create_nb_reader
 
-    env, nb_config = app.env, app.env.mystnb_config
+    env = app.env
+    nb_config = env.mystnb_config  # type: ignore[attr-defined]
     provenance: dict[str, dict[str, Any]] = getattr(env, "englogs_provenance", {})
     env.englogs_provenance = provenance  # type: ignore[attr-defined]
     if nb_config.execution_mode != "cache":
@@ -150,7 +152,8 @@ def execute_in_parallel(app: Sphinx) -> None:
         if docname in provenance and not _will_be_read(env, docname, path):
             continue
         text = path.read_text(encoding="utf-8")
-        reader = create_nb_reader(str(path), env.myst_config, nb_config, text)
+        myst_config = env.myst_config  # type: ignore[attr-defined]
+        reader = create_nb_reader(str(path), myst_config, nb_config, text)
         if reader is not None:
             notebooks.append((docname, str(path), reader.read(text)))
     report = execute_stale(nb_config.execution_cache_path, notebooks, nb_config.execution_timeout)

@@ -94,7 +94,7 @@ def _split_code_cell(body: list[str]) -> tuple[list[str], list[str]]:
 def _object_lines(source: str, dotted: str) -> int:
     """Non-blank lines of a top-level function/class, or ``Class.method``, in ``source``."""
     body: list[ast.stmt] = ast.parse(source).body
-    node: ast.AST | None = None
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | None = None
     for name in dotted.split("."):
         node = next(
             (
@@ -108,8 +108,10 @@ def _object_lines(source: str, dotted: str) -> int:
         if node is None:
             return 0
         body = getattr(node, "body", [])
+    if node is None:
+        return 0
     lines = source.splitlines()
-    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
     return sum(1 for line in lines[first - 1 : node.end_lineno] if line.strip())
 
 

@@ -23,7 +23,7 @@ from sitegen.site import SLUG, Site
 try:  # The C loader is ~10x faster; it matters at thousands of posts.
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - pure-Python PyYAML
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader
 
 REQUIRED = ("title", "date", "category", "tags", "summary")
 OPTIONAL = ("featured", "draft", "updated")
@@ -251,7 +251,7 @@ def read_post(
         )
     check.notebook_header()
     check.problems.extend(body_problems(rel, text))
-    record = {
+    record: dict[str, Any] = {
         "slug": slug,
         "path": rel,
         "title": check.text("title", MAX_TITLE),

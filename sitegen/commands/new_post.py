@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Scaffold a new post: posts/<slug>.md with valid front matter, ready to open in JupyterLab.
 
-    python scripts/new_post.py "Designing Idempotent APIs" --category "Backend Architecture" \\
+    new-post "Designing Idempotent APIs" --category "Backend Architecture" \\
         --tags idempotency,retries,api-design
 
 Prints the new file's path. Refuses a slug that already exists. The post starts as a draft
@@ -18,8 +17,6 @@ from pathlib import Path
 
 from sitegen.posts import InvalidPosts, read_post
 from sitegen.site import SLUG, load_site, slugify
-
-ROOT = Path(__file__).resolve().parent.parent
 
 TEMPLATE = """\
 ---
@@ -85,7 +82,9 @@ def render(title: str, category: str, tags: list[str], summary: str, date: dt.da
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="new-post",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("title", help="the post's title, as readers will see it")
     parser.add_argument("--category", required=True, help="one of the names in categories.yml")
@@ -98,7 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         "--date", type=dt.date.fromisoformat, default=dt.date.today(), help="YYYY-MM-DD"
     )
     parser.add_argument(
-        "--root", type=Path, default=ROOT, help="the book's folder (default: this repo)"
+        "--root",
+        type=Path,
+        default=Path.cwd(),
+        help="the book's folder (default: the current folder)",
     )
     args = parser.parse_args(argv)
 

@@ -48,7 +48,8 @@ def rss_feed(frame: pd.DataFrame, site: Site) -> bytes:
         entry.description(post["summary"])
         for term in [post["category"], *post["tags"]]:
             entry.category(term=term)
-    return feed.rss_str(pretty=True)
+    rss: bytes = feed.rss_str(pretty=True)
+    return rss
 
 
 def index_records(frame: pd.DataFrame, site: Site) -> list[dict[str, object]]:
@@ -72,4 +73,5 @@ def posts_json(records: list[dict[str, object]]) -> str:
 def posts_csv(records: list[dict[str, object]]) -> str:
     table = pd.DataFrame(records, columns=INDEX_FIELDS)
     table["tags"] = table["tags"].map(";".join)
-    return table.to_csv(index=False, lineterminator="\n")
+    text: str = table.to_csv(index=False, lineterminator="\n")
+    return text

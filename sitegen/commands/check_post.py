@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 """Run one or more posts top to bottom in a fresh kernel, as a Binder reader would.
 
 Prints each post's read time (prose words, code lines, minutes) and execution time, and
 exits non-zero if a cell fails. It does not touch the site or the execution cache.
 
-    python scripts/check_post.py posts/jwt-authentication-is-not-enough.md
+    check-post posts/jwt-authentication-is-not-enough.md
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ def execute(path: Path, timeout: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="check-post", description=__doc__.split("\n\n")[0])
     parser.add_argument("posts", nargs="+", type=Path, help="post files (posts/<slug>.md)")
     parser.add_argument(
         "--timeout", type=int, default=DEFAULT_TIMEOUT_S, help="seconds allowed per cell"

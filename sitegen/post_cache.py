@@ -56,7 +56,8 @@ class PostCache:
             return None
         if any(_stat(Path(dep)) != stat for dep, stat in entry["deps"].items()):
             return None
-        return entry["record"]
+        record: dict[str, Any] = entry["record"]
+        return record
 
     def put(self, path: Path, record: dict[str, Any], deps: tuple[str, ...]) -> None:
         self.entries[str(path)] = {

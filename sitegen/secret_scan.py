@@ -136,12 +136,12 @@ class CleanFiles:
         return [f for f in files if self.files.get(str(f)) != self._key(f)]
 
     def record(self, files: Iterable[Path]) -> None:
-        files = {str(f): self._key(f) for f in files}
-        if files == self.files:
+        keys = {str(f): self._key(f) for f in files}
+        if keys == self.files:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps({"salt": self.salt, "files": files}), encoding="utf-8")
-        self.files = files
+        self.path.write_text(json.dumps({"salt": self.salt, "files": keys}), encoding="utf-8")
+        self.files = keys
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)

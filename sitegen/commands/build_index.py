@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Regenerate the site index from the posts' front matter.
 
 Reads posts/*.md, validates them (every problem, every post, one run) and writes _toc.yml,
@@ -16,15 +15,16 @@ from pathlib import Path
 from sitegen.build import build
 from sitegen.posts import InvalidPosts
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n")[1]
+        prog="build-index", description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n")[1]
     )
     parser.add_argument(
-        "--root", type=Path, default=ROOT, help="the book's folder (default: this repo)"
+        "--root",
+        type=Path,
+        default=Path.cwd(),
+        help="the book's folder (default: the current folder)",
     )
     parser.add_argument(
         "--check",
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         for rel in files:
             print(f"stale: {rel}", file=sys.stderr)
         if files:
-            print("Run: python scripts/build_index.py", file=sys.stderr)
+            print("Run: build-index", file=sys.stderr)
         return 1 if files else 0
     shown = len(index.published)
     print(f"{shown} published post(s) of {len(index.posts)}; {len(files)} file(s) updated")
