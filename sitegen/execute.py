@@ -30,10 +30,11 @@ from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors.utils import single_nb_execution
 
+from sitegen.failures import CellFailure, describe
+
 WORKERS_ENV = "ENGLOGS_EXEC_WORKERS"
 KERNEL_START_ATTEMPTS = 2
 _IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", re.MULTILINE)
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # colours in IPython tracebacks
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,11 @@ class Outcome:
     job: Job
     seconds: float
     notebook: str | None = None  # the executed notebook, when it succeeded
-    error: str | None = None  # the failing cell and traceback, when it did not
+    failure: CellFailure | None = None  # where and why it failed, when it did not
+
+    @property
+    def error(self) -> str | None:
+        return None if self.failure is None else self.failure.error
 
 
 @dataclass
@@ -87,11 +92,11 @@ def _execute(job: Job) -> Outcome:
         except RuntimeError as error:  # "Kernel died before replying to kernel_info"
             if attempt == KERNEL_START_ATTEMPTS:
                 seconds = time.perf_counter() - start
-                return Outcome(job, seconds, error=f"the kernel did not start: {error}")
+                message = f"the kernel did not start: {error}"
+                return Outcome(job, seconds, failure=CellFailure(None, "", None, message, message))
     seconds = time.perf_counter() - start
     if result.err is not None:
-        message = _ANSI.sub("", f"{type(result.err).__name__}: {result.err}")
-        return Outcome(job, seconds, error=message)
+        return Outcome(job, seconds, failure=describe(notebook, result.err))
     return Outcome(job, seconds, notebook=nbformat.writes(notebook))
 
 

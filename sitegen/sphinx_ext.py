@@ -29,8 +29,8 @@ from sphinx.environment import CONFIG_OK, BuildEnvironment, _last_modified_time
 from sphinx.errors import ConfigError, SphinxError
 from sphinx.util import logging
 
-from sitegen import index_stamp, related, social
-from sitegen.execute import execute_stale
+from sitegen import failures, index_stamp, related, social
+from sitegen.execute import Outcome, execute_stale
 from sitegen.pages import HEADING, INTRO, display_date, tags_html
 from sitegen.secret_scan import CleanFiles, Finding, ScanStamp, scan_files, scan_tree
 from sitegen.site import STATE_DIR, slugify, today
@@ -42,8 +42,14 @@ POSTS_PREFIX = "posts/"
 LOGGER = logging.getLogger(__name__)
 
 
-class NotebookExecutionFailed(SphinxError):
-    category = "Notebook execution failed"
+class NotebookExecutionFailed(SystemExit):
+    """Ends the build with status 1 and only this message on stderr.
+
+    A ``SphinxError`` is printed by Sphinx, but jupyter-book then raises a ``RuntimeError``
+    from it, whose traceback (some 60 lines) and generic "There was an error" box bury the
+    one line that matters. Python prints a ``SystemExit``'s text and exits with status 1;
+    Sphinx and jupyter-book let it through (they catch ``Exception``).
+    """
 
 
 class SecretsFound(SphinxError):
@@ -161,11 +167,23 @@ def execute_in_parallel(app: Sphinx) -> None:
     if report.executed:
         LOGGER.info(f"[sitegen] executed in parallel: {', '.join(report.executed)}")
     if report.failures:
+        root = Path(app.srcdir)
         raise NotebookExecutionFailed(
-            "\n\n".join(
-                f"{f.job.path} failed after {f.seconds:.1f} s:\n{f.error}" for f in report.failures
-            )
+            "\n".join(_failure_message(root, outcome) for outcome in report.failures)
         )
+
+
+def _failure_message(root: Path, outcome: Outcome) -> str:
+    """One line for the author (post:line, cell, statement, values); the rest in a log."""
+    assert outcome.failure is not None
+    source = Path(outcome.job.path)
+    rel = source.relative_to(root).as_posix() if source.is_relative_to(root) else str(source)
+    log = root / STATE_DIR / "failures" / f"{outcome.job.docname.replace('/', '-')}.log"
+    failures.write_log(log, rel, outcome.failure)
+    text = source.read_text(encoding="utf-8") if source.suffix == ".md" else None
+    return "Notebook execution failed: " + failures.message(
+        rel, outcome.failure, failures.shown_path(log), text
+    )
 
 
 def scan_built_site(app: Sphinx, exception: Exception | None) -> None:
