@@ -358,6 +358,7 @@ def escape_page_title(
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.setup_extension("sitegen.notebook_view")
     app.connect("config-inited", regenerate_index, priority=100)
     # After myst-parser and myst-nb have set up their configuration (priority 500).
     app.connect("builder-inited", execute_in_parallel, priority=800)
