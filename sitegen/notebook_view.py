@@ -203,6 +203,8 @@ def fold(cell: NotebookNode) -> None:
         jupyter.update(FOLDING.get(tag, {}))
     if jupyter:
         cell.metadata["jupyter"] = jupyter
+    if jupyter.get("outputs_hidden"):
+        cell.metadata["collapsed"] = True  # JupyterLab mirrors outputs_hidden here on open
 
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#|!])")
@@ -277,14 +279,24 @@ def code_cells(notebook: NotebookNode) -> Iterator[NotebookNode]:
     return (cell for cell in notebook.cells if cell.cell_type == "code")
 
 
+def kernel_metadata() -> dict[str, Any]:
+    """Kernel metadata exactly as JupyterLab writes it on connecting, so a freshly opened
+    notebook is not marked modified before the reader has touched it."""
+    from ipykernel.ipkernel import IPythonKernel
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    return {
+        "kernelspec": {"display_name": spec.display_name, "language": "python", "name": "python3"},
+        "language_info": dict(IPythonKernel.language_info),
+    }
+
+
 def reading_notebook(post: Path) -> NotebookNode:
     """The post as a reader's notebook, its prose evaluated live by jupyterlab-myst."""
     source = jupytext.read(post)
     notebook = nbformat.v4.new_notebook()
-    notebook.metadata = {
-        "kernelspec": source.metadata.get("kernelspec", {}),
-        "language_info": {"name": "python"},
-    }
+    notebook.metadata = kernel_metadata()
     cells: list[NotebookNode] = [header_cell(source.metadata), setup_cell()]
     for cell in source.cells:
         cell = copy.deepcopy(cell)
