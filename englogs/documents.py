@@ -97,6 +97,49 @@ def iban_check_digits(country: str, bban: str) -> str:
     return f"{98 - number % 97:02d}"
 
 
+_OCR_LOOKALIKES = {
+    "0": "O",
+    "O": "0",
+    "1": "I",
+    "I": "1",
+    "5": "S",
+    "S": "5",
+    "8": "B",
+    "B": "8",
+    "2": "Z",
+    "Z": "2",
+    "6": "G",
+    "G": "6",
+}
+
+
+def ocr_corruptions(value: str) -> list[tuple[str, str]]:
+    """Every one-character misreading of ``value`` as (kind, corrupted), kinds:
+
+    ``digit`` every digit replaced by each other digit; ``lookalike`` a character read as its
+    OCR look-alike (0/O, 1/I, 5/S, 8/B, 2/Z, 6/G); ``drop`` one character lost;
+    ``transpose`` two neighbours swapped. Duplicates and the unchanged value are left out.
+    """
+    out: dict[str, str] = {}
+
+    def add(kind: str, corrupted: str) -> None:
+        if corrupted != value:
+            out.setdefault(corrupted, kind)
+
+    for i, ch in enumerate(value):
+        if ch.isdigit():
+            for d in "0123456789":
+                add("digit", value[:i] + d + value[i + 1 :])
+    for i, ch in enumerate(value):
+        if ch in _OCR_LOOKALIKES:
+            add("lookalike", value[:i] + _OCR_LOOKALIKES[ch] + value[i + 1 :])
+    for i in range(len(value)):
+        add("drop", value[:i] + value[i + 1 :])
+    for i in range(len(value) - 1):
+        add("transpose", value[:i] + value[i + 1] + value[i] + value[i + 2 :])
+    return [(kind, corrupted) for corrupted, kind in out.items()]
+
+
 def mrz_check_digit(data: str) -> int:
     """ICAO 9303 check digit: weights 7-3-1, digits as is, A-Z as 10-35, '<' as 0."""
     total = 0
