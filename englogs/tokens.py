@@ -128,9 +128,16 @@ class AccessClaims:
     jti: str
     iat: int
     exp: int
+    jkt: str | None = None  # cnf.jkt: the token only works with a DPoP proof by this key
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> AccessClaims:
+        jkt = None
+        if "cnf" in payload:
+            cnf = payload["cnf"]
+            jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+            if not isinstance(jkt, str) or not jkt:
+                raise TokenRejected("malformed-claims")
         ints = {name: payload[name] for name in ("sv", "iat", "exp")}
         strs = {name: payload[name] for name in ("sub", "sid", "jti")}
         roles = payload["roles"]
@@ -140,7 +147,7 @@ class AccessClaims:
             raise TokenRejected("malformed-claims")
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise TokenRejected("malformed-claims")
-        return cls(roles=tuple(roles), **strs, **ints)
+        return cls(roles=tuple(roles), jkt=jkt, **strs, **ints)
 
 
 class Revocations(Protocol):
@@ -170,7 +177,10 @@ class AccessTokenIssuer:
         self.key, self.issuer, self.audience, self.ttl_s = key, issuer, audience, ttl_s
         self._clock = clock
 
-    def issue(self, subject: str, roles: Sequence[str], *, sid: str, sv: int) -> str:
+    def issue(
+        self, subject: str, roles: Sequence[str], *, sid: str, sv: int, jkt: str | None = None
+    ) -> str:
+        """A signed access token; with ``jkt`` it is DPoP-bound (``cnf.jkt``, RFC 9449)."""
         now = int(self._clock())
         payload = {
             "iss": self.issuer,
@@ -183,6 +193,8 @@ class AccessTokenIssuer:
             "sv": sv,
             "roles": list(roles),
         }
+        if jkt is not None:
+            payload["cnf"] = {"jkt": jkt}
         headers = {"kid": self.key.kid, "typ": ACCESS_TOKEN_TYPE}
         return jwt.encode(payload, self.key.private_key, algorithm=ALGORITHM, headers=headers)
 
@@ -512,7 +524,7 @@ class SessionService:
         self._records[token_hash] = _RefreshRecord(sid, subject, generation, expires_at)
         session.token_hashes.append(token_hash)
         access = self._issuer.issue(
-            subject, roles, sid=sid, sv=self._revocations.user_version(subject)
+            subject, roles, sid=sid, sv=self._revocations.user_version(subject), jkt=session.jkt
         )
         return TokenPair(access, refresh_token, sid, self._issuer.ttl_s)
 
