@@ -293,8 +293,17 @@ def _scan_node(data: bytes, path: str, depth: int, budget: _Budget) -> None:
             budget.add("undecodable", path, f"archive: {type(error).__name__}")
 
 
+# Most serious first, so the first finding is the one to tag and alert on.
+SEVERITY = ("malware", "executable", "active-content", "polyglot", "zip-bomb", "nesting",
+            "zip-slip", "encrypted", "type", "undecodable")  # fmt: skip
+
+
 def scan(data: bytes, limits: Limits | None = None) -> list[Finding]:
-    """Every finding for one upload; ``[]`` means no layer objected (not that it is safe)."""
+    """Every finding for one upload, most serious first; ``[]`` means no layer objected.
+
+    No finding is not proof of safety: a signature set only knows known malware.
+    """
     budget = _Budget(limits or Limits())
     _scan_node(data, "/", 0, budget)
-    return budget.findings
+    rank = {code: i for i, code in enumerate(SEVERITY)}
+    return sorted(budget.findings, key=lambda f: rank.get(f.code, len(SEVERITY)))

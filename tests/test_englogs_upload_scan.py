@@ -213,3 +213,8 @@ def test_sniff_ignores_names_and_recognises_markup() -> None:
     assert sniff(b"  <!DOCTYPE html><p>") == "text/markup"
     assert sniff(b"%PDF-1.7") == "application/pdf"
     assert sniff(b"plain") == "application/octet-stream"
+
+
+def test_findings_come_most_serious_first() -> None:
+    findings = scan(zip_bytes({"x.com": EICAR}))
+    assert [f.code for f in findings] == ["malware", "type"]
