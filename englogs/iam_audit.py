@@ -118,31 +118,34 @@ def replay_breaks(
 ) -> pd.DataFrame:
     """Denied calls per (role, action) when each role's policy is trained on ``[a, b)`` days.
 
-    ``trail`` has columns ``day``, ``role``, ``action``, ``resource`` (successful calls only).
+    ``trail`` has columns ``day``, ``role``, ``action``, ``resource`` (successful calls only)
+    and optionally ``calls`` (rows that summarise several identical calls; default 1 each).
     A role with no calls in the training days gets no policy: every later call of it breaks.
     """
     (t0, t1), (r0, r1) = train_days, replay_days
     if not (t0 < t1 <= r0 < r1):
         raise ValueError(f"replay days {replay_days} must follow training days {train_days}")
-    train = trail[(trail["day"] >= t0) & (trail["day"] < t1)]
+    if "calls" not in trail.columns:
+        trail = trail.assign(calls=1)
     keys = ["role", "action", "resource"]
+    train = trail.loc[(trail["day"] >= t0) & (trail["day"] < t1), keys].drop_duplicates()
     later = (
         trail[(trail["day"] >= r0) & (trail["day"] < r1)]
-        .groupby(keys, sort=True)["day"]
-        .agg(["size", "min"])
+        .groupby(keys, sort=True, observed=True)
+        .agg(calls=("calls", "sum"), first=("day", "min"))
         .reset_index()
     )
     policies = {
         role: policy_from_calls(zip(seen["action"], seen["resource"], strict=True))
-        for role, seen in train[keys].drop_duplicates().groupby("role")
+        for role, seen in train.groupby("role", observed=True)
     }
     allowed = [
         role in policies and replay(policies[role], [(action, resource)])[0]
         for role, action, resource in later[keys].itertuples(index=False)
     ]
     denied = later[~np.asarray(allowed, dtype=bool)]
-    out = denied.groupby(["role", "action"], sort=True).agg(
-        denied_calls=("size", "sum"), first_denied_day=("min", "min")
+    out = denied.groupby(["role", "action"], sort=True, observed=True).agg(
+        denied_calls=("calls", "sum"), first_denied_day=("first", "min")
     )
     return out.reset_index().rename(
         columns={"denied_calls": "denied calls", "first_denied_day": "first denied day"}
@@ -150,7 +153,11 @@ def replay_breaks(
 
 
 def synthetic_trail(workload: Workload, days: int, seed: int) -> pd.DataFrame:
-    """A seeded log: each (role, action) is a Poisson process of ``rate`` calls a day."""
+    """A seeded log: each (role, action) is a Poisson process of ``rate`` calls a day.
+
+    One row per day, role, action and resource with its ``calls`` count (a daily summary of
+    CloudTrail events); each call picks one of the action's resources uniformly.
+    """
     if days < 1:
         raise ValueError("days must be at least 1")
     rng = np.random.default_rng(seed)
@@ -159,18 +166,22 @@ def synthetic_trail(workload: Workload, days: int, seed: int) -> pd.DataFrame:
         for action, (rate, resources) in uses.items():
             if rate < 0 or not resources:
                 raise ValueError(f"{role} {action}: need a rate >= 0 and resources")
-            day = np.repeat(np.arange(days), rng.poisson(rate, days))
+            per_day = rng.poisson(rate, days)
+            split = rng.multinomial(per_day, [1 / len(resources)] * len(resources))
+            day, which = np.nonzero(split)
             chunks.append(
                 pd.DataFrame(
                     {
                         "day": day,
                         "role": role,
                         "action": action,
-                        "resource": rng.choice(list(resources), size=day.size),
+                        "resource": np.asarray(resources)[which],
+                        "calls": split[day, which],
                     }
                 )
             )
-    return pd.concat(chunks, ignore_index=True).sort_values("day", kind="stable", ignore_index=True)
+    out = pd.concat(chunks, ignore_index=True).sort_values("day", kind="stable", ignore_index=True)
+    return out.astype({"role": "category", "action": "category", "resource": "category"})
 
 
 def expected_breaks(rates: Sequence[float], window: float, horizon: float) -> tuple[float, float]:

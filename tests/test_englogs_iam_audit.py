@@ -129,6 +129,9 @@ def test_replay_breaks_names_the_rare_action_and_counts_its_calls() -> None:
     ]
     # Trained on everything up to day 36, nothing later breaks.
     assert replay_breaks(trail(daily + rare), (0, 36), (36, 40)).empty
+    # A summarised trail (one row per day with a call count) gives the same answer.
+    summary = trail(daily + rare + late_role).value_counts().rename("calls").reset_index()
+    assert replay_breaks(summary, (0, 14), (14, 40)).equals(breaks)
 
 
 @pytest.mark.parametrize("windows", [((0, 14), (10, 20)), ((5, 5), (5, 9)), ((0, 3), (3, 3))])
@@ -142,8 +145,13 @@ def test_synthetic_trail_is_seeded_and_poisson() -> None:
     assert a.equals(synthetic_trail(EXAMPLE_WORKLOAD, 30, seed=3))
     assert not a.equals(synthetic_trail(EXAMPLE_WORKLOAD, 30, seed=4))
     gets = a[(a["role"] == "orders-api") & (a["action"] == "dynamodb:GetItem")]
-    assert abs(len(gets) - 150 * 30) < 5 * math.sqrt(150 * 30)  # Poisson: 5 standard deviations
-    assert set(a.columns) == {"day", "role", "action", "resource"} and a["day"].between(0, 29).all()
+    n = int(gets["calls"].sum())
+    assert abs(n - 150 * 30) < 5 * math.sqrt(150 * 30)  # Poisson: within 5 standard deviations
+    assert set(a.columns) == {"day", "role", "action", "resource", "calls"}
+    assert a["day"].between(0, 29).all() and (a["calls"] >= 1).all()
+    # Each call picks one of 50 objects: at 240 calls a day, all of them show up.
+    puts = a[(a["role"] == "image-resizer") & (a["action"] == "s3:PutObject")]
+    assert puts["resource"].nunique() == 50 and puts.groupby("day")["resource"].is_unique.all()
 
 
 @pytest.mark.parametrize(
