@@ -176,7 +176,7 @@ def test_expected_breaks_matches_replay_on_average() -> None:
     workload = {"job": {"kms:Decrypt": (5.0, ["k"]), "kms:ReEncrypt": (0.1, ["k"])}}
     broken = [
         len(replay_breaks(synthetic_trail(workload, 20, seed=s), (0, 7), (7, 20)))
-        for s in range(300)
+        for s in range(120)
     ]
     theory, _ = expected_breaks([5.0, 0.1], window=7, horizon=13)
     se = np.std(broken) / math.sqrt(len(broken))
