@@ -177,6 +177,7 @@ class OverloadResult:
     busy_time: float  # total service time spent
     wasted_time: float  # service time on attempts nobody was waiting for any more
     latencies: np.ndarray  # response time of each successful attempt
+    answered: np.ndarray  # bool per request: answered in time by one of its attempts
 
     @property
     def goodput_fraction(self) -> float:
@@ -292,7 +293,6 @@ def simulate_overload(
             first_attempts += 1
             new_attempt(now, ident)
         elif kind == "retry":
-            retries += 1
             new_attempt(now, ident)
         elif kind == "depart":
             idle += 1
@@ -306,6 +306,7 @@ def simulate_overload(
             request = attempt_request[ident]
             # Only the newest attempt's timeout (or rejection) can trigger a retry.
             if attempt_try[ident] == tries[request] and may_retry(request):
+                retries += 1  # counted when granted, so pending retries cannot overdraw the budget
                 push(now + retry_delay, "retry", request)
     return OverloadResult(
         requests=int(arrivals.size),
@@ -316,4 +317,5 @@ def simulate_overload(
         busy_time=busy,
         wasted_time=wasted,
         latencies=np.asarray(latencies),
+        answered=done,
     )
