@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from englogs.iam_policy import Policy, Request, evaluate, wildcard_match
+from englogs.iam_policy import Policy, Request, evaluate, validate_policy, wildcard_match
 
 __all__ = [
     "EXAMPLE_WORKLOAD",
@@ -85,7 +85,7 @@ def policy_from_calls(calls: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """Allow exactly the observed actions, each on the (generalised) resources it touched."""
     by_action: dict[str, set[str]] = {}
     for action, resource in calls:
-        if not re.fullmatch(r"[\w-]+:[\w*-]+", action):
+        if not re.fullmatch(r"[a-z0-9-]+:[A-Za-z0-9]+", action):  # no wildcards from a log
             raise ValueError(f"not an IAM action: {action!r}")
         by_action.setdefault(action, set()).add(generalise(resource))
     if not by_action:
@@ -278,6 +278,7 @@ def _as_list(value: Any) -> list[Any]:
 
 def passrole_findings(policy: Mapping[str, Any]) -> list[Finding]:
     """Allow statements that let the holder pass *any* role (``Resource: "*"``, NotResource)."""
+    validate_policy(policy)  # a malformed statement raises PolicyError instead of a guess
     findings = []
     for index, st in enumerate(_statements(policy)):
         if st.get("Effect") != "Allow":
@@ -306,21 +307,40 @@ def passrole_findings(policy: Mapping[str, Any]) -> list[Finding]:
 _OUTSIDER = "999999999999"  # an account nobody named: stands for "any other account"
 
 
+def _account(principal: str) -> str | None:
+    """The account of an account ID or IAM/STS ARN; ``None`` for anything else."""
+    if re.fullmatch(r"\d{12}", principal):
+        return principal
+    parts = principal.split(":")
+    return parts[4] if len(parts) > 5 and parts[0] == "arn" else None
+
+
+def _named_principals(policy: Mapping[str, Any]) -> set[str]:
+    """Every AWS principal (account ID or ARN) that a policy's Principal elements name."""
+    named: set[str] = set()
+    for st in _statements(policy):
+        principal = st.get("Principal")
+        if isinstance(principal, Mapping):
+            named.update(str(v) for v in _as_list(principal.get("AWS", [])) if v != "*")
+    return named
+
+
 def external_access(
     resource_policy: Mapping[str, Any], resource: str, actions: Sequence[str], owner_account: str
 ) -> list[Finding]:
-    """Outside principals a resource policy lets in on its own (no condition keys supplied)."""
-    named = {
-        m
-        for st in _statements(resource_policy)
-        for m in re.findall(r"\b\d{12}\b", str(st.get("Principal", "")))
-    }
+    """Outside principals a resource policy lets in on its own.
+
+    Probes: an anonymous caller, an account nobody named, and every principal the policy names
+    outside ``owner_account``. Probes carry no condition keys, so any condition counts as
+    closing the door (Access Analyzer would report the conditional access too).
+    """
     probes: dict[str | None, str] = {
         None: "anonymous caller",
         f"arn:aws:iam::{_OUTSIDER}:root": "any other account",
     }
-    for account in sorted(named - {owner_account}):
-        probes[f"arn:aws:iam::{account}:root"] = f"account {account}"
+    for name in sorted(_named_principals(resource_policy)):
+        if _account(name) != owner_account:
+            probes[name] = name
     findings = []
     for principal, who in probes.items():
         allowed = [
@@ -330,12 +350,8 @@ def external_access(
         ]
         if allowed:
             public = principal is None or _OUTSIDER in principal
-            findings.append(
-                Finding(
-                    "PUBLIC_ACCESS" if public else "CROSS_ACCOUNT_ACCESS",
-                    f"{who}: {', '.join(allowed)}",
-                )
-            )
+            code = "PUBLIC_ACCESS" if public else "CROSS_ACCOUNT_ACCESS"
+            findings.append(Finding(code, f"{who}: {', '.join(allowed)}"))
     return findings
 
 

@@ -24,7 +24,7 @@ from englogs.iam_audit import (
     replay_breaks,
     synthetic_trail,
 )
-from englogs.iam_policy import Request, evaluate
+from englogs.iam_policy import PolicyError, Request, evaluate
 
 ACCOUNT = "123456789012"
 SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:psp-Ab12Cd"
@@ -83,7 +83,9 @@ def test_generated_policy_allows_what_was_seen_and_nothing_else() -> None:
     assert policy == policy_from_calls(reversed(calls))
 
 
-@pytest.mark.parametrize("action", ["GetObject", "s3 GetObject", "", "s3:Get Object"])
+@pytest.mark.parametrize(
+    "action", ["GetObject", "s3 GetObject", "", "s3:Get Object", "s3:*", "s3:Get*", "*"]
+)
 def test_policy_from_calls_rejects_bad_actions(action: str) -> None:
     with pytest.raises(ValueError, match="not an IAM action"):
         policy_from_calls([(action, "*")])
@@ -225,6 +227,9 @@ BUCKET = "arn:aws:s3:::shared/x.csv"
         ("*", None, {"PUBLIC_ACCESS"}),
         ({"AWS": "444455556666"}, None, {"CROSS_ACCOUNT_ACCESS"}),
         ({"AWS": f"arn:aws:iam::{ACCOUNT}:role/reader"}, None, set()),
+        ({"AWS": "arn:aws:iam::444455556666:role/exporter"}, None, {"CROSS_ACCOUNT_ACCESS"}),
+        ({"AWS": ["444455556666", f"arn:aws:iam::{ACCOUNT}:root"]}, None, {"CROSS_ACCOUNT_ACCESS"}),
+        ({"Service": "cloudfront.amazonaws.com"}, None, set()),
         ("*", {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}, set()),
     ],
 )
@@ -240,6 +245,11 @@ def test_external_access(principal: object, condition: dict | None, codes: set[s
     found = external_access(doc(statement), BUCKET, ["s3:GetObject", "s3:PutObject"], ACCOUNT)
     assert {f.code for f in found} == codes
     assert all("PutObject" not in f.detail for f in found)
+
+
+def test_passrole_findings_rejects_malformed_policies() -> None:
+    with pytest.raises(PolicyError):
+        passrole_findings(doc({"Effect": "Allow", "Resource": "*"}))  # no Action/NotAction
 
 
 def test_imds_findings_on_moto_instances() -> None:
