@@ -805,18 +805,31 @@ def max_receive_count_for(
     lost_receives: int = 0,
     risk: float = 0.01,
     floor: int = 5,
+    samples: int = 4_000,
     seed: int = 0,
 ) -> int:
     """Smallest ``maxReceiveCount`` (at least ``floor``, AWS's minimum advice for Lambda) that
     dead-letters at most ``risk`` of the messages that arrive as an ``outage_s`` outage starts.
+
+    Same model as :func:`dead_letter_probability`, evaluated for every budget from one draw.
     """
     if not 0 < risk < 1:
         raise ValueError("risk must be between 0 and 1")
-    for mrc in range(max(1, floor), 1001):  # SQS allows 1 to 1000
-        p = dead_letter_probability(
-            mrc, outage_s, base_s=base_s, cap_s=cap_s, strategy=strategy,
-            lost_receives=lost_receives, samples=4_000, seed=seed,
-        )  # fmt: skip
-        if p <= risk:
-            return mrc
-    raise ValueError(f"no maxReceiveCount up to 1000 rides out {outage_s} s with cap {cap_s} s")
+    if lost_receives < 0:
+        raise ValueError("lost_receives must be >= 0")
+    first = max(1, floor)
+    retries = 64
+    while True:
+        elapsed = _retry_delays(
+            strategy, retries, base_s=base_s, cap_s=cap_s, samples=samples, seed=seed
+        ).cumsum(axis=1)
+        dead = np.mean(elapsed < outage_s, axis=0)  # [k]: P(dead-lettered | k + 1 retries)
+        for mrc in range(first, min(retries + lost_receives + 1, 1000) + 1):
+            k = mrc - 1 - lost_receives
+            if k >= 1 and dead[k - 1] <= risk:
+                return mrc
+        if retries + lost_receives + 1 >= 1000:  # SQS allows 1 to 1000
+            raise ValueError(
+                f"no maxReceiveCount up to 1000 rides out {outage_s} s (cap {cap_s} s)"
+            )
+        first, retries = retries + lost_receives + 2, min(2 * retries, 1000)

@@ -326,3 +326,10 @@ def test_decorrelated_strategy_is_supported_and_bad_arguments_rejected() -> None
         dead_letter_probability(5, 60.0, base_s=0.0, cap_s=30.0)
     with pytest.raises(ValueError):
         max_receive_count_for(60.0, base_s=1.0, cap_s=30.0, risk=0.0)
+
+
+def test_an_outage_no_budget_can_ride_out_is_an_error_not_a_guess() -> None:
+    with pytest.raises(ValueError, match="no maxReceiveCount"):
+        max_receive_count_for(1e7, base_s=1.0, cap_s=10.0)
+    with pytest.raises(ValueError):
+        max_receive_count_for(60.0, base_s=1.0, cap_s=10.0, lost_receives=-1)
