@@ -128,28 +128,26 @@ def replay_breaks(
     if "calls" not in trail.columns:
         trail = trail.assign(calls=1)
     keys = ["role", "action", "resource"]
-    train = trail.loc[(trail["day"] >= t0) & (trail["day"] < t1), keys].drop_duplicates()
-    later = (
-        trail[(trail["day"] >= r0) & (trail["day"] < r1)]
-        .groupby(keys, sort=True, observed=True)
-        .agg(calls=("calls", "sum"), first=("day", "min"))
-        .reset_index()
-    )
+    day = trail["day"].to_numpy()
+    train = trail.loc[(day >= t0) & (day < t1), keys].drop_duplicates()
+    later = trail.loc[(day >= r0) & (day < r1)]
     policies = {
         role: policy_from_calls(zip(seen["action"], seen["resource"], strict=True))
         for role, seen in train.groupby("role", observed=True)
     }
-    allowed = [
-        role in policies and replay(policies[role], [(action, resource)])[0]
-        for role, action, resource in later[keys].itertuples(index=False)
+    # Evaluate each distinct call once; only the (few) denied ones need their rows counted.
+    denied = [
+        (role, action, resource)
+        for role, action, resource in later[keys].drop_duplicates().itertuples(index=False)
+        if not (role in policies and replay(policies[role], [(action, resource)])[0])
     ]
-    denied = later[~np.asarray(allowed, dtype=bool)]
-    out = denied.groupby(["role", "action"], sort=True, observed=True).agg(
-        denied_calls=("calls", "sum"), first_denied_day=("first", "min")
-    )
-    return out.reset_index().rename(
-        columns={"denied_calls": "denied calls", "first_denied_day": "first denied day"}
-    )
+    columns = ["role", "action", "denied calls", "first denied day"]
+    if not denied:
+        return pd.DataFrame(columns=columns)
+    hit = later.set_index(keys).index.isin(denied)
+    rows = later[hit].groupby(["role", "action"], sort=True, observed=True)
+    out = pd.DataFrame({"denied calls": rows["calls"].sum(), "first denied day": rows["day"].min()})
+    return out.reset_index()[columns]
 
 
 def synthetic_trail(workload: Workload, days: int, seed: int) -> pd.DataFrame:
