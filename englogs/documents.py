@@ -202,7 +202,8 @@ def _make_iban(rng: random.Random) -> str:
     return country + iban_check_digits(country, bban) + bban
 
 
-def _spaced(iban: str) -> str:
+def spaced_iban(iban: str) -> str:
+    """An IBAN in its print format: groups of four separated by spaces."""
     return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
 
 
@@ -274,7 +275,7 @@ def _invoice(rng: random.Random) -> tuple[list[Line], dict[str, str], str]:
         ("Subtotal:", _fmt_money(subtotal, currency, money)),
         ("VAT 20%:", _fmt_money(vat, currency, money)),
         (rng.choice(["Total Due:", "Amount Due:", "Total:"]), _fmt_money(total, currency, money)),
-        ("IBAN:", _spaced(iban) if rng.random() < 0.7 else iban),
+        ("IBAN:", spaced_iban(iban) if rng.random() < 0.7 else iban),
         f"BIC: {rng.choice(['NWBKGB2L', 'COBADEFF', 'INGBNL2A'])}",
         "Payment terms: 30 days. Please quote the invoice number with your payment.",
     ]
@@ -456,13 +457,13 @@ def _bank_statement(rng: random.Random) -> tuple[list[Line], dict[str, str], str
         balance = round(balance + amount, 2)
         rows.append(f"{day.strftime('%d/%m/%Y')} {kind} {memo} {amount:+,.2f}")
     if rng.random() < 0.1:  # an online-banking export: transactions, no balances, no header
-        export: list[Line] = ["Transactions", ("IBAN:", _spaced(iban)), *rows]
+        export: list[Line] = ["Transactions", ("IBAN:", spaced_iban(iban)), *rows]
         return export, {"iban": iban}, "standard"
     lines: list[Line] = [
         f"{rng.choice(_BANKS)} Bank",
         rng.choice(["STATEMENT OF ACCOUNT", "Account Statement", "Statement"]),
         f"Account holder: {rng.choice(_GIVEN).title()} {rng.choice(_SURNAMES).title()}",
-        ("IBAN:", _spaced(iban)),
+        ("IBAN:", spaced_iban(iban)),
         ("BIC:", rng.choice(["LOYDGB2L", "DKBADEBB", "INGBNL2A"])),
         f"Statement period: {month_start.strftime('%d/%m/%Y')} to {month_end.strftime('%d/%m/%Y')}",
         ("Opening balance:", _fmt_money(opening, currency, money)),

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from englogs.documents import _spaced, generate_corpus, iban_check_digits, ocr_corruptions
+from englogs.documents import generate_corpus, iban_check_digits, ocr_corruptions, spaced_iban
 from englogs.extraction import (
     IBAN,
     IBAN_FORMATS,
@@ -37,7 +37,7 @@ def test_registry_examples_parse_and_lengths_match() -> None:
     assert set(ISO_EXAMPLES) == set(IBAN_FORMATS)
     for country, iban in ISO_EXAMPLES.items():
         assert iban_length(country) == len(iban), country
-        assert parse_iban(_spaced(iban)) == iban
+        assert parse_iban(spaced_iban(iban)) == iban
         assert parse_iban(iban.lower()) == iban
     assert iban_length("XX") is None
 
@@ -58,7 +58,7 @@ def test_every_one_character_corruption_of_corpus_ibans_is_rejected() -> None:
     assert len(ibans) > 40
     for iban in ibans:
         for kind, corrupted in ocr_corruptions(iban):
-            match = re.search(IBAN, "IBAN: " + _spaced(corrupted), re.I)
+            match = re.search(IBAN, "IBAN: " + spaced_iban(corrupted), re.I)
             assert match is None or parse_iban(match[1]) is None, (kind, corrupted)
 
 
