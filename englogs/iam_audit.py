@@ -15,8 +15,9 @@ Least privilege from CloudTrail-style calls
     Per role: train a policy on some days of a trail, replay later days, return the denied
     (role, action) pairs with their denied-call counts.
 ``synthetic_trail(workload, days, seed)`` and ``expected_breaks(rates, window, horizon)``
-    A seeded Poisson log (each action ``rate`` calls a day) and the closed form for how many
-    actions a ``window``-day policy breaks in the next ``horizon`` days.
+    A seeded Poisson log (each action ``rate`` calls a day; one row per day, role, action and
+    resource with a ``calls`` count) and the closed form for how many actions and calls a
+    ``window``-day policy breaks in the next ``horizon`` days.
 
 Modelled posture checks (not AWS services; each says what it stands for)
 -----------------------------------------------------------------------
