@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -132,6 +133,7 @@ class Limits:
     max_members: int = 1_000
     max_inflated: int = 64 * MiB  # total bytes decompressed, all levels together
     max_ratio: int = 100  # per member, uncompressed / compressed
+    max_pdf_objects: int = 200_000  # far above real documents; bounds the object walk
     member_types: frozenset[str] = frozenset(
         {".pdf", ".png", ".jpg", ".jpeg", ".csv", ".txt", ".json", ".zip"}
     )
@@ -199,7 +201,11 @@ def _inspect_pdf(data: bytes, path: str, budget: _Budget) -> None:
     with pdf:
         if pdf.is_encrypted:
             budget.add("encrypted", path, "PDF is encrypted")
-        for obj in pdf.objects:
+        objects = pdf.objects
+        if len(objects) > budget.limits.max_pdf_objects:
+            budget.add("too-complex", path, f"{len(objects)} PDF objects")
+            return
+        for obj in objects:
             where = f"{path}obj {obj.objgen[0]}"
             for d in _walk(obj):
                 _check_pdf_dict(d, where, budget)
@@ -218,12 +224,41 @@ def _check_pdf_dict(d: pikepdf.Dictionary, where: str, budget: _Budget) -> None:
         budget.add("active-content", where, f"URI {str(uri)[:40]!r}")
 
 
+_IMAGE_FILTERS = frozenset({"/DCTDecode", "/JPXDecode", "/CCITTFaxDecode", "/JBIG2Decode"})
+_BOUNDED_FILTERS = frozenset({"/ASCIIHexDecode", "/ASCII85Decode", "/RunLengthDecode"})
+_SMALL_STREAM = 256 * 1024  # RunLength expands at most 128x: 32 MiB
+
+
+def _decode_bounded(stream: pikepdf.Stream, allowance: int) -> bytes | None:
+    """The decoded stream, never inflating more than ``allowance`` + 1 bytes; None to skip.
+
+    QPDF's ``read_bytes`` decodes a whole stream in memory, so a Flate bomb inside a PDF would
+    inflate before any budget could stop it: Flate is decoded here with a hard limit instead.
+    """
+    raw_filter = stream.stream_dict.get("/Filter")
+    filters = [str(f) for f in raw_filter] if isinstance(raw_filter, pikepdf.Array) else (
+        [] if raw_filter is None else [str(raw_filter)])  # fmt: skip
+    if not filters or _IMAGE_FILTERS.intersection(filters):
+        return None  # plain bytes were scanned as part of the file; image codecs hide no text
+    if filters == ["/FlateDecode"]:
+        try:
+            return zlib.decompressobj().decompress(stream.read_raw_bytes(), allowance + 1)
+        except zlib.error:
+            return None
+    if set(filters) <= _BOUNDED_FILTERS and len(stream.read_raw_bytes()) <= _SMALL_STREAM:
+        try:
+            return stream.read_bytes()
+        except pikepdf.PdfError:
+            return None
+    return None  # chains such as Flate over LZW: not decoded, the raw bytes were scanned
+
+
 def _scan_stream(stream: pikepdf.Stream, where: str, budget: _Budget) -> None:
     """Signature rules over a decoded stream: compression hides bytes from a raw scan."""
-    try:
-        content = stream.read_bytes()  # Flate, LZW, ASCII filters; image codecs stay encoded
-    except pikepdf.PdfError:
-        return  # a filter QPDF cannot decode: the raw bytes were already scanned
+    allowance = budget.limits.max_inflated - budget.inflated
+    content = _decode_bounded(stream, allowance)
+    if content is None:
+        return
     budget.inflated += len(content)
     if budget.inflated > budget.limits.max_inflated:
         budget.add("zip-bomb", where, f"streams inflate past {budget.limits.max_inflated} bytes")
@@ -295,7 +330,7 @@ def _scan_node(data: bytes, path: str, depth: int, budget: _Budget) -> None:
 
 # Most serious first, so the first finding is the one to tag and alert on.
 SEVERITY = ("malware", "executable", "active-content", "polyglot", "zip-bomb", "nesting",
-            "zip-slip", "encrypted", "type", "undecodable")  # fmt: skip
+            "zip-slip", "encrypted", "type", "too-complex", "undecodable")  # fmt: skip
 
 
 def scan(data: bytes, limits: Limits | None = None) -> list[Finding]:

@@ -218,3 +218,33 @@ def test_sniff_ignores_names_and_recognises_markup() -> None:
 def test_findings_come_most_serious_first() -> None:
     findings = scan(zip_bytes({"x.com": EICAR}))
     assert [f.code for f in findings] == ["malware", "type"]
+
+
+def test_a_flate_bomb_inside_a_pdf_stream_stops_at_the_budget() -> None:
+    def bomb(pdf: pikepdf.Pdf) -> None:
+        pdf.Root.Payload = pdf.make_stream(bytes(8 << 20))  # 8 MiB of zeros, ~8 KiB deflated
+
+    data = pdf_bytes(bomb)
+    assert len(data) < 64 << 10
+    assert "zip-bomb" in codes(data, Limits(max_inflated=1 << 20))
+    assert "zip-bomb" not in codes(data)
+
+
+def test_payload_behind_an_ascii_filter_is_decoded_too() -> None:
+    def hexed(pdf: pikepdf.Pdf) -> None:
+        stream = pdf.make_stream(EICAR.hex().encode() + b">")
+        stream.Filter = Name.ASCIIHexDecode
+        pdf.Root.Payload = stream
+
+    out = io.BytesIO()
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    hexed(pdf)
+    pdf.save(out, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.none)
+    data = out.getvalue()
+    assert EICAR not in data
+    assert "malware" in codes(data)
+
+
+def test_object_count_limit_bounds_the_walk() -> None:
+    assert codes(pdf_bytes(), Limits(max_pdf_objects=2)) == {"too-complex"}
