@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
+
+log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -73,7 +76,11 @@ class Claim:
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
-    """A digest of what the request asks for; the same key with another digest is refused."""
+    """A digest of what the request asks for; the same key with another digest is refused.
+
+    Byte-exact on purpose: a retry resends the same bytes, so a different body under the same
+    key (even one that re-serialises to equal JSON) is a client bug worth a 422.
+    """
     digest = hashlib.sha256()
     for part in (method.upper().encode(), path.encode(), body):
         digest.update(len(part).to_bytes(8, "big"))  # length-prefixed: no ambiguous joins
@@ -96,7 +103,11 @@ def validate_key(key: str | None) -> Response | None:
 
 
 class IdempotencyStore:
-    """Claims, stored responses and fingerprints in Redis; see the module docstring."""
+    """Claims, stored responses and fingerprints in Redis; see the module docstring.
+
+    ``lease_ms`` must exceed the slowest operation: once a claim's lease expires, a retry may
+    run the operation again (and the late first run can no longer store its response).
+    """
 
     def __init__(
         self,
@@ -184,5 +195,6 @@ class IdempotencyStore:
         except BaseException:
             self.release(outcome)
             raise
-        self.complete(outcome, response)
+        if not self.complete(outcome, response):
+            log.warning("idempotency lease expired before completion: raise lease_ms")
         return response

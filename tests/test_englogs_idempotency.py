@@ -159,3 +159,18 @@ def test_racing_servers_run_the_operation_once(server: LocalRedis) -> None:
 def test_rejects_nonsense_configuration(server: LocalRedis) -> None:
     with pytest.raises(ValueError):
         IdempotencyStore(server.client, lease_ms=0)
+
+
+def test_handle_warns_when_the_lease_expired_before_completion(
+    server: LocalRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.client.flushdb()
+    store = IdempotencyStore(server.connect(decode_responses=True))
+
+    def slow_charge() -> Response:
+        server.client.flushdb()  # what the lease expiring mid-operation does, without sleeping
+        return Response(201, "{}")
+
+    with caplog.at_level("WARNING", logger="englogs.idempotency"):
+        assert store.handle("alice", "k-1", FP, slow_charge).status == 201
+    assert "lease expired" in caplog.text
