@@ -35,6 +35,15 @@ ALLOWED_ALGORITHMS = ("ES256", "EdDSA")  # asymmetric only: a MAC or "none" prov
 _THUMBPRINT_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x")}
 
 
+MAX_JTI_LENGTH = 256  # a uuid4 is 32; anything long is an attempt to bloat the replay cache
+
+
+def _key_fits(alg: str, key: object) -> bool:
+    if alg == "ES256":
+        return isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1"
+    return alg == "EdDSA" and isinstance(key, ed25519.Ed25519PublicKey)
+
+
 class DPoPRejected(Exception):
     """A DPoP proof was refused; ``reason`` is for logs and metrics."""
 
@@ -183,13 +192,13 @@ class DPoPVerifier:
             raise DPoPRejected("bad-jwk")
         try:
             key = jwt.PyJWK.from_dict(jwk).key
-            if not isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
+            if not _key_fits(alg, key):  # the header's alg must match the jwk's type
                 raise DPoPRejected("bad-jwk")
             claims = jwt.decode(
                 proof, key, algorithms=[alg], options={"require": ["jti", "htm", "htu", "iat"]}
             )
             jkt = jwk_thumbprint(jwk)
-        except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError) as exc:
+        except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError) as exc:
             raise DPoPRejected("bad-jwk") from exc
         except jwt.InvalidSignatureError as exc:
             raise DPoPRejected("bad-signature") from exc
@@ -206,6 +215,9 @@ class DPoPVerifier:
     def _check_claims(
         self, claims: Mapping[str, Any], htm: str, htu: str, access_token: str | None
     ) -> None:
+        jti = claims["jti"]
+        if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_LENGTH:
+            raise DPoPRejected("invalid-claims")
         if claims["htm"] != htm:
             raise DPoPRejected("wrong-method")
         try:

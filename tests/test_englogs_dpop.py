@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from collections.abc import Callable
+
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from englogs.dpop import (
     DPoPKey,
@@ -162,3 +167,36 @@ def test_bearer_use_of_bound_token_is_still_a_valid_jwt(clock: FakeClock) -> Non
     )
     with pytest.raises(TokenRejected, match="malformed-claims"):
         verifier.verify(forged)
+
+
+def test_hostile_headers_and_claims_are_refused_not_crashed(
+    verifier: DPoPVerifier, clock: FakeClock
+) -> None:
+    """Regression: an ES256 header over an Ed25519 jwk raised TypeError; an empty jti passed."""
+    client, ed = DPoPKey.generate(), ed25519.Ed25519PrivateKey.generate()
+    ed_jwk = jwt.algorithms.OKPAlgorithm.to_jwk(ed.public_key(), as_dict=True)
+    claims = {"jti": "j", "htm": "POST", "htu": URL, "iat": int(clock.now)}
+
+    def raw(header: dict[str, object], body: object, sign: Callable[[bytes], bytes]) -> str:
+        part = [
+            base64.urlsafe_b64encode(json.dumps(x).encode()).rstrip(b"=") for x in (header, body)
+        ]
+        signing_input = b".".join(part)
+        return (
+            signing_input + b"." + base64.urlsafe_b64encode(sign(signing_input)).rstrip(b"=")
+        ).decode()
+
+    mismatched = raw({"typ": "dpop+jwt", "alg": "ES256", "jwk": ed_jwk}, claims, ed.sign)
+    assert _reason(verifier, mismatched) == "bad-jwk"
+    p384 = ec.generate_private_key(ec.SECP384R1())
+    p384_jwk = jwt.algorithms.ECAlgorithm.to_jwk(p384.public_key(), as_dict=True)
+    wrong_curve = raw({"typ": "dpop+jwt", "alg": "ES256", "jwk": p384_jwk}, claims, lambda m: b"x")
+    assert _reason(verifier, wrong_curve) == "bad-jwk"
+    header = {"typ": "dpop+jwt", "jwk": client.public_jwk()}
+    for bad in ({"jti": ""}, {"jti": "x" * 257}, {"iat": str(int(clock.now))}, {"htu": 5},
+                {"htm": ["POST"]}, {"iat": True}):  # fmt: skip
+        proof = jwt.encode({**claims, **bad}, client.private_key, "ES256", header)
+        assert _reason(verifier, proof) in {"invalid-claims", "bad-iat", "wrong-url",
+                                            "wrong-method"}, bad  # fmt: skip
+    ed_ok = jwt.encode(claims, ed, "EdDSA", {"typ": "dpop+jwt", "jwk": ed_jwk})
+    assert verifier.verify(ed_ok, htm="POST", htu=URL) == jwk_thumbprint(ed_jwk)
