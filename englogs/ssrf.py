@@ -13,6 +13,7 @@ addresses. Whether a packet to ``64:ff9b::7f00:1`` or ``2002:7f00:1::`` really r
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -25,6 +26,28 @@ NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: never glob
 IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765 (SIIT)
 IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # RFC 4291 deprecated: ::a.b.c.d
 _LOW32 = 0xFFFFFFFF
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"(?=.{{1,253}}\.?$){_LABEL}(?:\.{_LABEL})*\.?")
+
+
+# Internal targets in the spellings that slip past naive checks: host -> what it is. Used by
+# the tests and the post as a starting corpus; add every new bypass you meet.
+HOSTILE_FORMS: dict[str, str] = {
+    "127.0.0.1": "IPv4 dotted", "127.1": "IPv4 short form", "2130706433": "IPv4 decimal",
+    "0x7f000001": "IPv4 hex", "0177.0.0.1": "IPv4 octal", "0x7f.1": "IPv4 mixed",
+    "0.0.0.0": "IPv4 unspecified", "10.0.0.1": "RFC 1918", "172.16.0.1": "RFC 1918",
+    "192.168.1.1": "RFC 1918", "169.254.169.254": "link-local (cloud metadata)",
+    "100.100.100.200": "CGNAT (a cloud's metadata)", "224.0.0.1": "IPv4 multicast",
+    "::1": "IPv6 loopback", "::": "IPv6 unspecified",
+    "::ffff:127.0.0.1": "IPv4-mapped", "::ffff:7f00:1": "IPv4-mapped (hex)",
+    "::ffff:169.254.169.254": "IPv4-mapped", "::ffff:0:7f00:1": "IPv4-translated",
+    "::127.0.0.1": "IPv4-compatible (deprecated)", "64:ff9b::7f00:1": "NAT64",
+    "64:ff9b::a9fe:a9fe": "NAT64", "64:ff9b:1::a00:1": "NAT64 local-use",
+    "2002:7f00:1::": "6to4", "2002:a9fe:a9fe::1": "6to4",
+    "2001:0:4136:e378:8000:63bf:80ff:fffe": "Teredo", "fe80::1": "IPv6 link-local",
+    "fe80::1%eth0": "IPv6 link-local, zone", "fd00::1": "IPv6 unique local",
+    "fd00:ec2::254": "IPv6 unique local (AWS metadata)", "ff02::1": "IPv6 multicast",
+}  # fmt: skip
 
 
 class Blocked(ValueError):
@@ -68,25 +91,45 @@ def literal_ip(host: str) -> IP | None:
         pass
     try:
         return ipaddress.IPv4Address(socket.inet_aton(host))
-    except OSError:
+    except (OSError, ValueError):  # ValueError: an embedded NUL
         return None
+
+
+def ascii_host(host: str) -> str:
+    """The name an HTTP client will really look up: IDNA-encoded, so ``ⓛⓞⓒⓐⓛⓗⓞⓢⓣ`` is
+    ``localhost`` and ``127。0。0。1`` is ``127.0.0.1``; anything but letters, digits, hyphens
+    and dots is refused."""
+    try:
+        name = host.encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise Blocked(f"invalid host name {host[:80]!r}") from exc
+    if literal_ip(name) is None and not _HOST_NAME.fullmatch(name):
+        raise Blocked(f"invalid host name {host[:80]!r}")
+    return name
 
 
 def vet_url(url: str, resolve: Resolver) -> list[IP]:
     """Addresses the caller must connect to (pin them: do not resolve again); raises
     :class:`Blocked`."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as exc:  # e.g. an unclosed "[::1"
+        raise Blocked(f"malformed URL: {url[:100]!r}") from exc
+    if parts.scheme not in {"http", "https"} or not hostname:
         raise Blocked(f"scheme or host not allowed: {url[:100]!r}")
     if parts.username is not None or parts.password is not None:
         raise Blocked("credentials in URL")
-    literal = literal_ip(parts.hostname)
-    addresses = [literal] if literal is not None else resolve(parts.hostname)
+    literal = literal_ip(hostname)
+    if literal is None:
+        hostname = ascii_host(hostname)
+        literal = literal_ip(hostname)
+    addresses = [literal] if literal is not None else resolve(hostname)
     if not addresses:
-        raise Blocked(f"{parts.hostname} does not resolve")
+        raise Blocked(f"{hostname} does not resolve")
     for address in addresses:
         if not is_public(address):
-            raise Blocked(f"{parts.hostname} -> {address} is not public")
+            raise Blocked(f"{hostname} -> {address} is not public")
     return addresses
 
 

@@ -7,6 +7,7 @@ import ipaddress
 import pytest
 
 from englogs.ssrf import (
+    HOSTILE_FORMS,
     Blocked,
     embedded_ipv4,
     is_public,
@@ -19,15 +20,7 @@ A = ipaddress.ip_address
 
 # Hosts that denote a loopback, private, link-local (cloud metadata), CGNAT, multicast or
 # otherwise internal address, in every spelling we know.
-HOSTILE_LITERALS = [
-    "127.0.0.1", "127.1", "2130706433", "0x7f000001", "0177.0.0.1", "0x7f.1", "0.0.0.0",
-    "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.100.100.200",
-    "224.0.0.1", "::1", "::", "::ffff:127.0.0.1", "::ffff:7f00:1", "0:0:0:0:0:ffff:7f00:1",
-    "::127.0.0.1", "::ffff:0:7f00:1", "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe",
-    "64:ff9b:1::a00:1", "2002:7f00:1::", "2002:a9fe:a9fe::1",
-    "2001:0:4136:e378:8000:63bf:80ff:fffe", "fe80::1", "fe80::1%eth0", "fd00::1",
-    "fd00:ec2::254", "ff02::1", "ff0e::1", "::ffff:10.0.0.1", "::ffff:169.254.169.254",
-]  # fmt: skip
+HOSTILE_LITERALS = [*HOSTILE_FORMS, "ff0e::1", "::ffff:10.0.0.1"]
 PUBLIC_LITERALS = [
     "93.184.215.14", "8.8.8.8", "2606:4700::1111", "2a00:1450:4001:81b::200e",
     "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1",
@@ -92,3 +85,22 @@ def test_system_resolver_on_localhost() -> None:
         vet_url("http://localhost:8080/", system_resolve)
     with pytest.raises(Blocked, match="does not resolve"):
         system_resolve("does-not-exist.invalid")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://[::1", "http://\x00127.0.0.1/", "http://%31%32%37.0.0.1/",
+     "http://\u24db\u24de\u24d2\u24d0\u24db\u24d7\u24de\u24e2\u24e3/",  # circled "localhost"
+     "http://127\u30020\u30020\u30021/", "http://exa mple.com/", "http://a_b.example/"],
+)  # fmt: skip
+def test_malformed_and_unicode_hosts_never_crash_or_slip_through(url: str) -> None:
+    """Regression: urlsplit's ValueError escaped; Unicode look-alikes reached the resolver."""
+    zone = {"localhost": [A("127.0.0.1")]}
+    with pytest.raises(Blocked):
+        vet_url(url, lambda h: zone.get(h, [A("93.184.215.14")]))
+
+
+def test_idna_names_resolve_by_their_ascii_form() -> None:
+    seen: list[str] = []
+    vet_url("https://B\u00fccher.example/", lambda h: seen.append(h) or [A("93.184.215.14")])
+    assert seen == ["xn--bcher-kva.example"]
