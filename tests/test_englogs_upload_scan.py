@@ -248,3 +248,16 @@ def test_payload_behind_an_ascii_filter_is_decoded_too() -> None:
 
 def test_object_count_limit_bounds_the_walk() -> None:
     assert codes(pdf_bytes(), Limits(max_pdf_objects=2)) == {"too-complex"}
+
+
+@pytest.mark.parametrize(
+    "uri", ["java\tscript:alert(1)", "\x01 JAVASCRIPT:alert(1)", "data:text/html,x"]
+)
+def test_uris_a_browser_would_run_are_caught_by_the_object_walk(uri: str) -> None:
+    data = pdf_bytes(link(Dictionary(S=Name.URI, URI=String(uri))), objstm=True)
+    assert "active-content" in {f.code for f in inspect_pdf(data)}
+
+
+def test_an_ordinary_https_link_is_not_active_content() -> None:
+    data = pdf_bytes(link(Dictionary(S=Name.URI, URI=String("https://example.com/a"))))
+    assert scan(data) == []
