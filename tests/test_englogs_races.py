@@ -42,7 +42,7 @@ def _count(path: str, sql: str) -> int:
 
 @pytest.mark.parametrize("racers", [2, 4])
 def test_check_then_act_rotation_forks_the_family(db: str, racers: int) -> None:
-    barrier = threading.Barrier(racers)
+    barrier = threading.Barrier(racers, timeout=10)
     conns = [connect(db) for _ in range(racers)]
     results = run_concurrently(
         [
@@ -56,7 +56,7 @@ def test_check_then_act_rotation_forks_the_family(db: str, racers: int) -> None:
 
 @pytest.mark.parametrize("racers", [2, 4])
 def test_conditional_update_rotates_once(db: str, racers: int) -> None:
-    barrier = threading.Barrier(racers)
+    barrier = threading.Barrier(racers, timeout=10)
     conns = [connect(db) for _ in range(racers)]
     results = run_concurrently(
         [
@@ -72,7 +72,7 @@ def test_conditional_update_rotates_once(db: str, racers: int) -> None:
 
 
 def test_check_then_act_withdrawal_overdraws(db: str) -> None:
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=10)
     conns = [connect(db) for _ in range(2)]
     results = run_concurrently(
         [lambda c=c: insecure_withdraw_check_then_act(c, "acct", 8000, barrier.wait) for c in conns]
@@ -82,7 +82,7 @@ def test_check_then_act_withdrawal_overdraws(db: str) -> None:
 
 
 def test_conditional_withdrawal_never_overdraws(db: str) -> None:
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=10)
     conns = [connect(db) for _ in range(2)]
     results = run_concurrently([lambda c=c: withdraw(c, "acct", 8000, barrier.wait) for c in conns])
     assert sorted(map(repr, results)) == [repr(8000), repr(InsufficientFunds("acct"))]
