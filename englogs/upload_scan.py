@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 import pikepdf
-import yara
+import yara  # type: ignore[import-not-found]  # a C extension without stubs
 
 MiB = 1 << 20
 
