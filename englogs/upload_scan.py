@@ -220,9 +220,7 @@ def _check_pdf_dict(d: pikepdf.Dictionary, where: str, budget: _Budget) -> None:
     for key in sorted(_ACTIVE_KEYS.intersection(d.keys())):
         budget.add("active-content", where, f"{key} entry")
     uri = d.get("/URI")
-    if isinstance(uri, pikepdf.String):
-        # Browsers drop ASCII tab/newline anywhere in a URL and trim controls and spaces, so
-        # "java\tscript:" is still a javascript: URL.
+    if isinstance(uri, pikepdf.String):  # browsers drop tabs, newlines, controls in URLs
         scheme = "".join(c for c in str(uri) if ord(c) > 0x20).lower()
         if scheme.startswith(_BAD_URI_SCHEMES):
             budget.add("active-content", where, f"URI {str(uri)[:40]!r}")
