@@ -30,6 +30,7 @@ from google.genai import types
 from google.oauth2.credentials import Credentials
 
 PROJECT, LOCATION = "demo-project", "europe-west4"
+_HOST = "127.0.0.1"  # loopback only: nothing outside this machine can reach the fake
 _PATH = re.compile(
     r"^/(?P<version>v1(?:beta1?)?)/"
     r"(?:projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/)?"
@@ -126,8 +127,7 @@ class FakeGenAI:
     def base_url(self) -> str:
         if self._server is None:
             raise RuntimeError("the fake endpoint is not running; use it as a context manager")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{_HOST}:{self._server.server_address[1]}"
 
     def __enter__(self) -> FakeGenAI:
         fake = self
@@ -160,7 +160,7 @@ class FakeGenAI:
             def log_message(self, format: str, *args: Any) -> None:
                 return  # keep notebook output clean
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((_HOST, 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
