@@ -17,6 +17,7 @@ from englogs.extraction import (
     parse_date,
     parse_iban,
     parse_text,
+    wilson_interval,
 )
 
 ISO_EXAMPLES = {  # the SWIFT IBAN Registry's example IBAN per country
@@ -110,3 +111,23 @@ def test_grounding_requires_the_value_in_the_document() -> None:
     assert grounded("text", "INV-42", text) and not grounded("text", "INV-4", text)
     with pytest.raises(ValueError, match="unknown field kind"):
         grounded("colour", "red", text)
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "low", "high"),
+    [  # reference values from scipy.stats.binomtest(k, n).proportion_ci(method="wilson")
+        (4, 5, 0.375535, 0.963776),
+        (0, 20, 0.0, 0.161125),
+        (29, 30, 0.833296, 0.994091),
+        (185, 20000, 0.008014, 0.010674),
+    ],
+)
+def test_wilson_interval_matches_reference(k: int, n: int, low: float, high: float) -> None:
+    lo, hi = wilson_interval(k, n)
+    assert lo == pytest.approx(low, abs=2e-6) and hi == pytest.approx(high, abs=2e-6)
+
+
+def test_wilson_interval_rejects_impossible_counts() -> None:
+    for k, n in ((1, 0), (-1, 5), (6, 5)):
+        with pytest.raises(ValueError, match="need 0 <= k <= n"):
+            wilson_interval(k, n)
