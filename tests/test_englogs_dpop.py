@@ -20,7 +20,7 @@ from englogs.dpop import (
     jwk_thumbprint,
     normalize_htu,
 )
-from englogs.localredis import local_redis
+from englogs.redis_local import local_redis
 from englogs.tokens import AccessTokenIssuer, AccessTokenVerifier, SigningKey, TokenRejected
 
 NOW = 1_700_000_000.0
@@ -132,7 +132,8 @@ def test_htu_normalisation() -> None:
 
 
 def test_replay_cache_on_real_redis() -> None:
-    with local_redis() as r:
+    with local_redis() as server:
+        r = server.client
         cache = RedisReplayCache(r)
         assert cache.first_use("jti-1", 60) and not cache.first_use("jti-1", 60)
         assert cache.first_use("jti-2", 60)

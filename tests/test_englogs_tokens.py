@@ -11,7 +11,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from englogs.localredis import local_redis
+from englogs.redis_local import local_redis
 from englogs.tokens import (
     DEFAULT_LEEWAY_S,
     MAX_LEEWAY_S,
@@ -428,7 +428,7 @@ def test_jwks_rotation_verifies_old_tokens_until_the_old_key_leaves(
 @pytest.fixture
 def redis_client() -> Iterator[redis.Redis]:
     with local_redis() as server:
-        yield server
+        yield server.client
 
 
 def test_redis_revocation_list_ttl_is_remaining_lifetime(
