@@ -97,6 +97,49 @@ def iban_check_digits(country: str, bban: str) -> str:
     return f"{98 - number % 97:02d}"
 
 
+_OCR_LOOKALIKES = {
+    "0": "O",
+    "O": "0",
+    "1": "I",
+    "I": "1",
+    "5": "S",
+    "S": "5",
+    "8": "B",
+    "B": "8",
+    "2": "Z",
+    "Z": "2",
+    "6": "G",
+    "G": "6",
+}
+
+
+def ocr_corruptions(value: str) -> list[tuple[str, str]]:
+    """Every one-character misreading of ``value`` as (kind, corrupted), kinds:
+
+    ``digit`` every digit replaced by each other digit; ``lookalike`` a character read as its
+    OCR look-alike (0/O, 1/I, 5/S, 8/B, 2/Z, 6/G); ``drop`` one character lost;
+    ``transpose`` two neighbours swapped. Duplicates and the unchanged value are left out.
+    """
+    out: dict[str, str] = {}
+
+    def add(kind: str, corrupted: str) -> None:
+        if corrupted != value:
+            out.setdefault(corrupted, kind)
+
+    for i, ch in enumerate(value):
+        if ch.isdigit():
+            for d in "0123456789":
+                add("digit", value[:i] + d + value[i + 1 :])
+    for i, ch in enumerate(value):
+        if ch in _OCR_LOOKALIKES:
+            add("lookalike", value[:i] + _OCR_LOOKALIKES[ch] + value[i + 1 :])
+    for i in range(len(value)):
+        add("drop", value[:i] + value[i + 1 :])
+    for i in range(len(value) - 1):
+        add("transpose", value[:i] + value[i + 1] + value[i] + value[i + 2 :])
+    return [(kind, corrupted) for corrupted, kind in out.items()]
+
+
 def mrz_check_digit(data: str) -> int:
     """ICAO 9303 check digit: weights 7-3-1, digits as is, A-Z as 10-35, '<' as 0."""
     total = 0
@@ -159,7 +202,8 @@ def _make_iban(rng: random.Random) -> str:
     return country + iban_check_digits(country, bban) + bban
 
 
-def _spaced(iban: str) -> str:
+def spaced_iban(iban: str) -> str:
+    """An IBAN in its print format: groups of four separated by spaces."""
     return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
 
 
@@ -231,7 +275,7 @@ def _invoice(rng: random.Random) -> tuple[list[Line], dict[str, str], str]:
         ("Subtotal:", _fmt_money(subtotal, currency, money)),
         ("VAT 20%:", _fmt_money(vat, currency, money)),
         (rng.choice(["Total Due:", "Amount Due:", "Total:"]), _fmt_money(total, currency, money)),
-        ("IBAN:", _spaced(iban) if rng.random() < 0.7 else iban),
+        ("IBAN:", spaced_iban(iban) if rng.random() < 0.7 else iban),
         f"BIC: {rng.choice(['NWBKGB2L', 'COBADEFF', 'INGBNL2A'])}",
         "Payment terms: 30 days. Please quote the invoice number with your payment.",
     ]
@@ -413,13 +457,13 @@ def _bank_statement(rng: random.Random) -> tuple[list[Line], dict[str, str], str
         balance = round(balance + amount, 2)
         rows.append(f"{day.strftime('%d/%m/%Y')} {kind} {memo} {amount:+,.2f}")
     if rng.random() < 0.1:  # an online-banking export: transactions, no balances, no header
-        export: list[Line] = ["Transactions", ("IBAN:", _spaced(iban)), *rows]
+        export: list[Line] = ["Transactions", ("IBAN:", spaced_iban(iban)), *rows]
         return export, {"iban": iban}, "standard"
     lines: list[Line] = [
         f"{rng.choice(_BANKS)} Bank",
         rng.choice(["STATEMENT OF ACCOUNT", "Account Statement", "Statement"]),
         f"Account holder: {rng.choice(_GIVEN).title()} {rng.choice(_SURNAMES).title()}",
-        ("IBAN:", _spaced(iban)),
+        ("IBAN:", spaced_iban(iban)),
         ("BIC:", rng.choice(["LOYDGB2L", "DKBADEBB", "INGBNL2A"])),
         f"Statement period: {month_start.strftime('%d/%m/%Y')} to {month_end.strftime('%d/%m/%Y')}",
         ("Opening balance:", _fmt_money(opening, currency, money)),

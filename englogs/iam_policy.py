@@ -18,11 +18,16 @@ API
     Evaluates a pool of policies of one kind: explicit deny beats allow, allow beats the
     implicit deny. ``policies`` are dicts (or JSON strings) with a ``Statement``.
 
-``authorize(request, *, identity=(), resource=(), boundary=None, session=None, scp=None)``
-    The single-account flow across policy types: an explicit deny in any policy wins; an SCP,
-    permissions boundary or session policy that is given must allow (they only ever subtract);
-    then an allow from a resource-based or an identity-based policy grants. ``None`` means
-    "this policy type does not apply"; an empty list means "applies and allows nothing".
+``authorize(request, *, identity=(), resource=(), boundary=None, session=None, scp=None,
+resource_account=None)``
+    The flow across policy types: an explicit deny in any policy wins; an SCP, permissions
+    boundary or session policy that is given must allow (they only ever subtract); then, within
+    one account, an allow from a resource-based *or* an identity-based policy grants. When
+    ``resource_account`` is given and differs from the caller's account (read from
+    ``request.principal``), the request is cross-account and *both* must allow: the resource
+    policy in the trusting account and the identity policy in the caller's. ``scp``, ``boundary``
+    and ``session`` are the caller's. ``None`` means "this policy type does not apply"; an empty
+    list means "applies and allows nothing".
 
 ``Decision(verdict, statement, policy_index, layer)``
     ``verdict`` is a ``Verdict`` (``ALLOW``, ``EXPLICIT_DENY``, ``IMPLICIT_DENY``);
@@ -49,7 +54,8 @@ Bool, Binary, IpAddress, Arn and Null condition operators with ``...IfExists`` a
 ``${aws:PrincipalTag/team}``, defaults ``${key, 'x'}``, escapes ``${*}``) in version
 2012-10-17 policies.
 
-Not modelled: cross-account evaluation, resource control policies, ACLs, and AWS's special case
+Not modelled: resource control policies (the trusting account's SCP-like ceiling on its
+resources), ACLs, the root user, and AWS's special case
 where a resource policy that names a role *session* ARN bypasses boundaries and session
 policies (this module applies them anyway, which is stricter, never looser).
 """
@@ -176,8 +182,10 @@ def authorize(
     boundary: Sequence[Policy] | None = None,
     session: Sequence[Policy] | None = None,
     scp: Sequence[Policy] | None = None,
+    resource_account: str | None = None,
 ) -> Decision:
-    """Combine policy types the way AWS does for a request within one account."""
+    """Combine policy types the way AWS does, within one account or across two."""
+    cross_account = _is_cross_account(request, resource_account)
     layers: dict[str, Sequence[Policy] | None] = {
         "scp": scp,
         "resource": resource,
@@ -195,6 +203,10 @@ def authorize(
             return result
     if "scp" in results and not results["scp"].allowed:
         return Decision(Verdict.IMPLICIT_DENY, layer="scp")
+    if cross_account:  # the trusting account's resource policy AND the caller's identity policy
+        missing = [n for n in ("resource", "identity") if not results[n].allowed]
+        if missing:
+            return Decision(Verdict.IMPLICIT_DENY, layer=missing[0])
     grant = next((results[n] for n in ("resource", "identity") if results[n].allowed), None)
     if grant is None:
         return Decision(Verdict.IMPLICIT_DENY, layer="identity")
@@ -311,6 +323,16 @@ def _resource_matches(pattern: str, request: Request, variables: bool) -> bool:
     if parts is None:
         return False
     return _compile(parts, True, False).fullmatch(request.resource) is not None
+
+
+def _is_cross_account(request: Request, resource_account: str | None) -> bool:
+    """True when the caller's account is known and is not the resource's account."""
+    if resource_account is None:
+        return False
+    if not re.fullmatch(r"\d{12}", resource_account):
+        raise ValueError(f"resource_account must be a 12-digit account ID: {resource_account!r}")
+    caller = _account_of(request.principal) if request.principal else None
+    return caller is not None and caller != resource_account
 
 
 def _account_of(principal: str) -> str | None:

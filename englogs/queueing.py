@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,3 +163,159 @@ def simulate_fcfs(
         wait[i] = start - t
         admitted[i] = True
     return FcfsResult(wait=wait, admitted=admitted)
+
+
+@dataclass(frozen=True)
+class OverloadResult:
+    """Outcome of :func:`simulate_overload`, counted per logical request and per attempt."""
+
+    requests: int  # logical requests (first attempts)
+    succeeded: int  # answered while their client was still waiting
+    attempts: int  # first attempts plus retries
+    rejected: int  # attempts turned away at admission (queue full)
+    dropped_expired: int  # attempts skipped because their client had already given up
+    busy_time: float  # total service time spent
+    wasted_time: float  # service time on attempts nobody was waiting for any more
+    latencies: np.ndarray  # response time of each successful attempt
+    answered: np.ndarray  # bool per request: answered in time by one of its attempts
+
+    @property
+    def goodput_fraction(self) -> float:
+        return self.succeeded / self.requests if self.requests else 0.0
+
+    @property
+    def amplification(self) -> float:
+        return self.attempts / self.requests if self.requests else 0.0
+
+
+def simulate_overload(
+    arrivals: np.ndarray,
+    services: np.ndarray,
+    servers: int,
+    *,
+    deadline: float,
+    capacity: int | None = None,
+    discipline: str = "fifo",
+    lifo_threshold: int = 0,
+    drop_expired: bool = False,
+    max_retries: int = 0,
+    retry_budget: float | None = None,
+    retry_delay: float = 0.0,
+) -> OverloadResult:
+    """Simulate clients with a deadline (and optional retries) against a multi-server queue.
+
+    Each client waits ``deadline`` for an attempt; if the attempt is rejected or not answered by
+    then, it retries after ``retry_delay`` (at most ``max_retries`` times, and only while retries
+    so far stay within ``retry_budget`` x first attempts so far, when a budget is set). Every
+    attempt of request ``i`` needs ``services[i]`` of service. The server side:
+
+    * ``capacity``: at most this many attempts queued or in service (admission control);
+    * ``discipline``: ``"fifo"``, or ``"adaptive_lifo"``: serve the newest attempt first while
+      more than ``lifo_threshold`` are queued (fresh requests still have a waiting client);
+    * ``drop_expired``: skip queued attempts whose client has already given up.
+    """
+    arrivals = np.asarray(arrivals, dtype=float)
+    services = np.asarray(services, dtype=float)
+    if arrivals.shape != services.shape:
+        raise ValueError("arrivals and services must have the same shape")
+    if servers < 1 or deadline <= 0 or max_retries < 0 or retry_delay < 0:
+        raise ValueError("need servers >= 1, deadline > 0, max_retries >= 0, retry_delay >= 0")
+    if discipline not in ("fifo", "adaptive_lifo"):
+        raise ValueError("discipline must be 'fifo' or 'adaptive_lifo'")
+    if capacity is not None and capacity < servers:
+        raise ValueError("capacity must be at least the number of servers")
+    if retry_budget is not None and retry_budget < 0:
+        raise ValueError("retry_budget must be >= 0")
+    if arrivals.size and np.any(np.diff(arrivals) < 0):
+        raise ValueError("arrivals must be sorted")
+
+    events: list[tuple[float, int, str, int]] = []  # (time, tie-break, kind, attempt or request)
+    seq = 0
+
+    def push(time: float, kind: str, ident: int) -> None:
+        nonlocal seq
+        heapq.heappush(events, (time, seq, kind, ident))
+        seq += 1
+
+    for i, t in enumerate(arrivals.tolist()):
+        push(t, "arrive", i)
+    attempt_request: list[int] = []  # attempt id -> request id
+    attempt_try: list[int] = []  # attempt id -> 1 for the first attempt, 2 for the first retry...
+    attempt_start: list[float] = []
+    tries = np.zeros(arrivals.size, dtype=int)
+    done = np.zeros(arrivals.size, dtype=bool)
+    queue: deque[int] = deque()
+    idle, in_system = servers, 0
+    first_attempts = retries = rejected = dropped = 0
+    busy = wasted = 0.0
+    latencies: list[float] = []
+
+    def start_next(now: float) -> None:
+        nonlocal idle, in_system, dropped, busy, wasted
+        while idle and queue:
+            lifo = discipline == "adaptive_lifo" and len(queue) > lifo_threshold
+            attempt = queue.pop() if lifo else queue.popleft()
+            if drop_expired and now >= attempt_start[attempt] + deadline:
+                dropped += 1
+                in_system -= 1
+                continue
+            idle -= 1
+            service = float(services[attempt_request[attempt]])
+            busy += service
+            if now + service > attempt_start[attempt] + deadline:
+                wasted += service  # finishes after its client gave up
+            push(now + service, "depart", attempt)
+
+    def new_attempt(now: float, request: int) -> None:
+        nonlocal in_system, rejected
+        attempt = len(attempt_request)
+        attempt_request.append(request)
+        attempt_start.append(now)
+        tries[request] += 1
+        attempt_try.append(int(tries[request]))
+        if capacity is not None and in_system >= capacity:
+            rejected += 1
+            push(now, "give_up", attempt)  # a fast 503: the client knows at once
+            return
+        push(now + deadline, "give_up", attempt)
+        in_system += 1
+        queue.append(attempt)
+        start_next(now)
+
+    def may_retry(request: int) -> bool:
+        if done[request] or tries[request] > max_retries:
+            return False
+        return retry_budget is None or retries + 1 <= retry_budget * first_attempts
+
+    while events:
+        now, _, kind, ident = heapq.heappop(events)
+        if kind == "arrive":
+            first_attempts += 1
+            new_attempt(now, ident)
+        elif kind == "retry":
+            new_attempt(now, ident)
+        elif kind == "depart":
+            idle += 1
+            in_system -= 1
+            request = attempt_request[ident]
+            if now <= attempt_start[ident] + deadline and not done[request]:
+                done[request] = True
+                latencies.append(now - attempt_start[ident])
+            start_next(now)
+        elif kind == "give_up":
+            request = attempt_request[ident]
+            # Only the newest attempt's timeout (or rejection) can trigger a retry.
+            if attempt_try[ident] == tries[request] and may_retry(request):
+                retries += 1  # counted when granted, so pending retries cannot overdraw the budget
+                push(now + retry_delay, "retry", request)
+    return OverloadResult(
+        requests=int(arrivals.size),
+        succeeded=int(done.sum()),
+        attempts=len(attempt_request),
+        rejected=rejected,
+        dropped_expired=dropped,
+        busy_time=busy,
+        wasted_time=wasted,
+        latencies=np.asarray(latencies),
+        answered=done,
+    )

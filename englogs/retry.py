@@ -11,7 +11,9 @@ so that the post and its lab (``notebooks/queue-and-retry-lab.ipynb``) run the s
 * :func:`simulate_sync_chain` / :func:`simulate_queued_chain` - the same work called
   synchronously or decoupled by a queue while the downstream dependency degrades;
 * :func:`simulate_at_least_once` - duplicate deliveries and what an idempotency store does;
-* :func:`simulate_poison` - poison messages with and without a dead-letter queue.
+* :func:`simulate_poison` - poison messages with and without a dead-letter queue;
+* :func:`dead_letter_probability` / :func:`max_receive_count_for` - sizing the redrive budget
+  against the longest outage the queue must ride out.
 
 Times are in seconds except in :func:`simulate_contention`, which keeps the blog's milliseconds.
 """
@@ -319,6 +321,8 @@ class ChainResult:
     downstream_calls: int
     wasted_calls: int
     dead_lettered: int
+    shed_calls: int = 0  # refused at once by load shedding (bounded queue)
+    expired_calls: int = 0  # dropped unserved because the caller's deadline had passed
 
     @property
     def done(self) -> np.ndarray:
@@ -344,24 +348,45 @@ def simulate_sync_chain(
     horizon_s: float = 180.0,
     timeout_s: float = 1.0,
     hop_s: float = 0.015,
+    deadline_propagation: bool = False,
+    max_queue: int | None = None,
     seed: int = 1,
 ) -> ChainResult:
     """Each request does ``hop_s`` of its own work, then calls the dependency and waits.
 
-    The caller gives up after ``timeout_s``; the dependency does not know and finishes the
-    call anyway (a zombie call that still occupies one of its workers).
+    The caller gives up after ``timeout_s``. By default the dependency does not know and
+    finishes the call anyway (a zombie call that still occupies one of its workers). What a
+    competent service adds:
+
+    * ``deadline_propagation``: the caller's deadline travels with the call (gRPC deadlines,
+      an ``X-Request-Deadline`` header) and the dependency skips work whose caller has gone;
+    * ``max_queue``: load shedding - the dependency refuses a call at once when that many are
+      already waiting for a worker, so the caller fails fast instead of timing out.
     """
+    if max_queue is not None and max_queue < 0:
+        raise ValueError("max_queue must be >= 0")
     env = simpy.Environment()
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # the dependency's draws
+    arrivals_rng = random.Random(seed + 1)  # own stream: every design sees the same requests
     slots = simpy.Resource(env, capacity=dependency.workers)
     arrival: dict[int, float] = {}
     latency: dict[int, float] = {}
     ok: dict[int, bool] = {}
-    counters = {"calls": 0, "wasted": 0}
+    counters = {"calls": 0, "wasted": 0, "shed": 0, "expired": 0}
 
-    def downstream(request_id: int) -> Generator[simpy.Event, Any, bool]:
+    def downstream(request_id: int, deadline: float) -> Generator[simpy.Event, Any, bool]:
+        if (
+            max_queue is not None
+            and slots.count >= slots.capacity
+            and len(slots.queue) >= max_queue
+        ):
+            counters["shed"] += 1
+            return False
         with slots.request() as slot:
             yield slot
+            if deadline_propagation and env.now >= deadline:
+                counters["expired"] += 1
+                return False
             counters["calls"] += 1
             yield env.timeout(dependency.service_time(env.now, rng))
             succeeded = not dependency.fails(env.now, rng)
@@ -372,12 +397,12 @@ def simulate_sync_chain(
     def request(request_id: int) -> Generator[simpy.Event, Any, None]:
         arrival[request_id] = env.now
         yield env.timeout(hop_s)
-        call = env.process(downstream(request_id))
+        call = env.process(downstream(request_id, arrival[request_id] + timeout_s))
         outcome = yield call | env.timeout(timeout_s)
         ok[request_id] = call in outcome and bool(outcome[call])
         latency[request_id] = env.now - arrival[request_id]
 
-    env.process(_arrivals(env, arrival_rate, horizon_s, rng, request))
+    env.process(_arrivals(env, arrival_rate, horizon_s, arrivals_rng, request))
     env.run(until=horizon_s + 10 * timeout_s + 60.0)
     ids = sorted(arrival)
     lat = np.array([latency.get(i, np.nan) for i in ids])
@@ -391,6 +416,8 @@ def simulate_sync_chain(
         downstream_calls=counters["calls"],
         wasted_calls=counters["wasted"],
         dead_lettered=0,
+        shed_calls=counters["shed"],
+        expired_calls=counters["expired"],
     )
 
 
@@ -407,17 +434,27 @@ def simulate_queued_chain(
     base_s: float = 1.0,
     cap_s: float = 30.0,
     sample_every_s: float = 1.0,
+    consumers: int | None = None,
+    consumers_start_s: float = 0.0,
     seed: int = 1,
 ) -> ChainResult:
-    """The caller only enqueues; ``dependency.workers`` consumers call the dependency.
+    """The caller only enqueues; ``consumers`` (default ``dependency.workers``) call it.
 
     A failed call is retried by setting the message's visibility to ``backoff_delay`` of its
     receive count (``ChangeMessageVisibility``), and dead-lettered after
-    ``max_receive_count`` receives.
+    ``max_receive_count`` receives. The dependency has ``dependency.workers`` slots: extra
+    consumers wait for one, so concurrency beyond that buys nothing. Consumers start at
+    ``consumers_start_s`` (a disabled event source mapping, a bad deploy): until then the
+    backlog builds without spending receives.
     """
+    n_consumers = dependency.workers if consumers is None else consumers
+    if n_consumers < 1:
+        raise ValueError("need at least one consumer")
     env = simpy.Environment()
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # the dependency's draws
+    arrivals_rng = random.Random(seed + 1)  # own stream: every design sees the same requests
     queue = SimQueue(env, visibility_timeout_s, max_receive_count)
+    slots = simpy.Resource(env, capacity=dependency.workers)
     arrival: dict[int, float] = {}
     ack: dict[int, float] = {}
     done: dict[int, float] = {}
@@ -429,11 +466,18 @@ def simulate_queued_chain(
         queue.send(request_id)
         ack[request_id] = env.now - arrival[request_id]
 
+    def call() -> Generator[simpy.Event, Any, bool]:
+        with slots.request() as slot:
+            yield slot
+            yield env.timeout(dependency.service_time(env.now, rng))
+            return not dependency.fails(env.now, rng)
+
     def consumer() -> Generator[simpy.Event, Any, None]:
+        yield env.timeout(consumers_start_s)
         while True:
             delivery = yield from queue.receive()
-            yield env.timeout(dependency.service_time(env.now, rng))
-            if dependency.fails(env.now, rng):
+            succeeded = yield from call()
+            if not succeeded:
                 delay = backoff_delay(
                     strategy, delivery.receive_count, base=base_s, cap=cap_s, rng=rng
                 )
@@ -446,8 +490,8 @@ def simulate_queued_chain(
             backlog.append((env.now, queue.depth))
             yield env.timeout(sample_every_s)
 
-    env.process(_arrivals(env, arrival_rate, horizon_s, rng, request))
-    for _ in range(dependency.workers):
+    env.process(_arrivals(env, arrival_rate, horizon_s, arrivals_rng, request))
+    for _ in range(n_consumers):
         env.process(consumer())
     env.process(sampler())
     env.run(until=horizon_s + drain_s)
@@ -681,3 +725,111 @@ def simulate_poison(
         dlq_good=dlq_good,
         series=np.column_stack([times, [w for _, w in waiting], share]),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Sizing maxReceiveCount against an outage.
+# --------------------------------------------------------------------------------------------
+
+
+def _retry_delays(
+    strategy: Strategy, retries: int, *, base_s: float, cap_s: float, samples: int, seed: int
+) -> np.ndarray:
+    """``samples`` x ``retries`` backoff delays, the same schedule as :func:`backoff_delay`."""
+    if strategy == "decorrelated":  # each delay depends on the previous: draw them in order
+        rng = random.Random(seed)
+        rows = []
+        for _ in range(samples):
+            row, previous = [], None
+            for attempt in range(1, retries + 1):
+                previous = backoff_delay(
+                    strategy, attempt, base=base_s, cap=cap_s, rng=rng, previous=previous
+                )
+                row.append(previous)
+            rows.append(row)
+        return np.array(rows, dtype=float).reshape(samples, retries)
+    for attempt in (1, retries):  # validates the arguments exactly as backoff_delay does
+        backoff_delay(strategy, max(attempt, 1), base=base_s, cap=cap_s, rng=random.Random(0))
+    exponent = np.minimum(np.arange(1, retries + 1), _MAX_EXPONENT)
+    ceiling = np.minimum(cap_s, base_s * 2.0**exponent)
+    u = np.random.default_rng(seed).uniform(size=(samples, retries))
+    if strategy == "none":
+        return np.zeros((samples, retries))
+    if strategy == "exponential":
+        return np.broadcast_to(ceiling, (samples, retries)).copy()
+    if strategy == "equal":
+        return ceiling / 2 + u * ceiling / 2
+    return u * ceiling  # full jitter
+
+
+def dead_letter_probability(
+    max_receive_count: int,
+    outage_s: float,
+    *,
+    base_s: float,
+    cap_s: float,
+    strategy: Strategy = "full",
+    lost_receives: int = 0,
+    uniform_arrival: bool = False,
+    samples: int = 20_000,
+    seed: int = 0,
+) -> float:
+    """Chance that a message caught by a hard outage of ``outage_s`` is dead-lettered.
+
+    Every receive during the outage fails fast and schedules the next one ``backoff_delay``
+    later; the message is dead-lettered at its ``max_receive_count``-th failed receive if that
+    comes before the outage ends. ``lost_receives`` receives are spent with no backoff of
+    ours (Lambda throttles: the poller received the message, the invoke was throttled). By
+    default the message arrives as the outage starts (the worst case); with
+    ``uniform_arrival`` anywhere in it (the share of the outage's traffic).
+    """
+    if max_receive_count < 1:
+        raise ValueError("max_receive_count must be >= 1")
+    retries = max_receive_count - 1 - lost_receives  # delays we control before the last failure
+    if retries <= 0:
+        return 1.0
+    delays = _retry_delays(
+        strategy, retries, base_s=base_s, cap_s=cap_s, samples=samples, seed=seed
+    )
+    remaining = outage_s * (np.random.default_rng(seed + 1).uniform(size=samples)
+                            if uniform_arrival else np.ones(samples))  # fmt: skip
+    return float(np.mean(delays.sum(axis=1) < remaining))
+
+
+def max_receive_count_for(
+    outage_s: float,
+    *,
+    base_s: float,
+    cap_s: float,
+    strategy: Strategy = "full",
+    lost_receives: int = 0,
+    risk: float = 0.01,
+    floor: int = 5,
+    samples: int = 4_000,
+    seed: int = 0,
+) -> int:
+    """Smallest ``maxReceiveCount`` (at least ``floor``, AWS's minimum advice for Lambda) that
+    dead-letters at most ``risk`` of the messages that arrive as an ``outage_s`` outage starts.
+
+    Same model as :func:`dead_letter_probability`, evaluated for every budget from one draw.
+    """
+    if not 0 < risk < 1:
+        raise ValueError("risk must be between 0 and 1")
+    if lost_receives < 0:
+        raise ValueError("lost_receives must be >= 0")
+    first = max(1, floor)
+    retries = 64
+    while True:
+        elapsed = _retry_delays(
+            strategy, retries, base_s=base_s, cap_s=cap_s, samples=samples, seed=seed
+        ).cumsum(axis=1)
+        dead = np.mean(elapsed < outage_s, axis=0)  # [k]: P(dead-lettered | k + 1 retries)
+        for mrc in range(first, min(retries + lost_receives + 1, 1000) + 1):
+            k = mrc - 1 - lost_receives
+            if k >= 1 and dead[k - 1] <= risk:
+                return mrc
+        if retries + lost_receives + 1 >= 1000:  # SQS allows 1 to 1000
+            raise ValueError(
+                f"no maxReceiveCount up to 1000 rides out {outage_s} s (cap {cap_s} s)"
+            )
+        first, retries = retries + lost_receives + 2, min(2 * retries, 1000)

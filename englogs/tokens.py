@@ -10,8 +10,12 @@ token lab imports it so readers can throw their own tokens at the same verifier.
   time against an injectable clock.
 * :class:`RevocationList` — a deny list keyed by ``jti`` (one token), ``sid`` (one session)
   and a per-user session version ("sign out everywhere"); entries expire with the tokens.
+  :class:`RedisRevocationList` is the same list on Redis, each entry a key whose TTL is the
+  remaining lifetime of the tokens it can match.
 * :class:`SessionService` — opaque refresh tokens stored as SHA-256 hashes, rotated on every
   use; presenting an already-rotated token is treated as theft and kills the whole family.
+  A family also dies at an absolute lifetime, and may be bound to the client's DPoP key
+  (``jkt``), so a thief who refreshes *first* is stopped too.
 
 The *attack* helpers at the end (:func:`forge_alg_none`, :func:`forge_hmac_with_public_key`,
 :func:`attack_variants`) and :func:`insecure_naive_verify` exist for tests, the post and the
@@ -30,9 +34,10 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import jwt
+import redis
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -43,6 +48,10 @@ EventSink = Callable[[str, Mapping[str, Any]], None]
 ALGORITHM = "EdDSA"
 ACCESS_TOKEN_TYPE = "at+jwt"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "exp", "iat", "jti", "sid", "sv", "roles")
+# Clock skew tolerated between issuer and verifier. RFC 7519 allows "a small leeway, usually
+# no more than a few minutes"; every second of it also extends a stolen token's life.
+DEFAULT_LEEWAY_S = 30
+MAX_LEEWAY_S = 120
 
 
 class TokenRejected(Exception):
@@ -55,7 +64,7 @@ class TokenRejected(Exception):
 
 class RefreshRejected(Exception):
     """A refresh token was refused; ``reason`` is ``"unknown"``, ``"expired"``, ``"revoked"``,
-    ``"reuse-detected"`` or ``"account-disabled"``."""
+    ``"reuse-detected"``, ``"binding-mismatch"`` or ``"account-disabled"``."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -83,6 +92,30 @@ class SigningKey:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
+    def public_jwk(self) -> dict[str, str]:
+        """The public half as a JWK (RFC 8037), ready for a JWKS document."""
+        jwk = jwt.algorithms.OKPAlgorithm.to_jwk(self.public_key, as_dict=True)
+        return {**jwk, "kid": self.kid, "use": "sig", "alg": ALGORITHM}
+
+
+def jwks_document(keys: Sequence[SigningKey]) -> dict[str, list[dict[str, str]]]:
+    """A JWKS (RFC 7517) publishing ``keys``: during a rotation, the old and the new key."""
+    return {"keys": [k.public_jwk() for k in keys]}
+
+
+def public_keys_from_jwks(document: Mapping[str, Any]) -> dict[str, ed25519.Ed25519PublicKey]:
+    """``kid`` -> key for every Ed25519 signing key in a JWKS; anything else is skipped, so a
+    key the verifier cannot pin to ``EdDSA`` never becomes usable."""
+    try:
+        key_set = jwt.PyJWKSet.from_dict(dict(document))
+    except jwt.PyJWKSetError as exc:
+        raise ValueError(f"unusable JWKS: {exc}") from exc
+    return {
+        k.key_id: k.key
+        for k in key_set.keys
+        if k.key_id and isinstance(k.key, ed25519.Ed25519PublicKey) and k.public_key_use != "enc"
+    }
+
 
 @dataclass(frozen=True)
 class AccessClaims:
@@ -95,9 +128,16 @@ class AccessClaims:
     jti: str
     iat: int
     exp: int
+    jkt: str | None = None  # cnf.jkt: the token only works with a DPoP proof by this key
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> AccessClaims:
+        jkt = None
+        if "cnf" in payload:
+            cnf = payload["cnf"]
+            jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+            if not isinstance(jkt, str) or not jkt:
+                raise TokenRejected("malformed-claims")
         ints = {name: payload[name] for name in ("sv", "iat", "exp")}
         strs = {name: payload[name] for name in ("sub", "sid", "jti")}
         roles = payload["roles"]
@@ -107,7 +147,17 @@ class AccessClaims:
             raise TokenRejected("malformed-claims")
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise TokenRejected("malformed-claims")
-        return cls(roles=tuple(roles), **strs, **ints)
+        return cls(roles=tuple(roles), jkt=jkt, **strs, **ints)
+
+
+class Revocations(Protocol):
+    """What the verifier and the session service need from a deny list."""
+
+    def check(self, claims: AccessClaims, now: float) -> str | None: ...
+    def revoke_token(self, jti: str, until: float) -> None: ...
+    def revoke_session(self, sid: str, until: float) -> None: ...
+    def bump_user_version(self, sub: str) -> int: ...
+    def user_version(self, sub: str) -> int: ...
 
 
 class AccessTokenIssuer:
@@ -127,7 +177,10 @@ class AccessTokenIssuer:
         self.key, self.issuer, self.audience, self.ttl_s = key, issuer, audience, ttl_s
         self._clock = clock
 
-    def issue(self, subject: str, roles: Sequence[str], *, sid: str, sv: int) -> str:
+    def issue(
+        self, subject: str, roles: Sequence[str], *, sid: str, sv: int, jkt: str | None = None
+    ) -> str:
+        """A signed access token; with ``jkt`` it is DPoP-bound (``cnf.jkt``, RFC 9449)."""
         now = int(self._clock())
         payload = {
             "iss": self.issuer,
@@ -140,6 +193,8 @@ class AccessTokenIssuer:
             "sv": sv,
             "roles": list(roles),
         }
+        if jkt is not None:
+            payload["cnf"] = {"jkt": jkt}
         headers = {"kid": self.key.kid, "typ": ACCESS_TOKEN_TYPE}
         return jwt.encode(payload, self.key.private_key, algorithm=ALGORITHM, headers=headers)
 
@@ -153,12 +208,14 @@ class AccessTokenVerifier:
         *,
         issuer: str,
         audience: str,
-        revocations: RevocationList | None = None,
-        leeway_s: int = 0,
+        revocations: Revocations | None = None,
+        leeway_s: int = DEFAULT_LEEWAY_S,
         clock: Clock = time.time,
     ) -> None:
         if not public_keys:
             raise ValueError("at least one public key is required")
+        if not 0 <= leeway_s <= MAX_LEEWAY_S:
+            raise ValueError(f"leeway_s must be between 0 and {MAX_LEEWAY_S} seconds")
         self._keys = dict(public_keys)
         self.issuer, self.audience, self.leeway_s = issuer, audience, leeway_s
         self._revocations = revocations
@@ -268,6 +325,63 @@ class RevocationList:
         return len(self._jti) + len(self._sid)
 
 
+class RedisRevocationList:
+    """:class:`RevocationList` on Redis, shared by every instance. Each revoked ``jti`` or
+    ``sid`` is one key whose TTL is the remaining lifetime of the tokens it can match, so
+    Redis itself forgets entries no live token can hit: the key count is the deny list's size.
+
+    If Redis is unreachable, ``check`` fails closed (``"revocation-unavailable"``) unless
+    ``fail_open`` is set; choose per API (closed for admin, open plus an alert for reads).
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        prefix: str = "deny:",
+        fail_open: bool = False,
+        clock: Clock = time.time,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None:
+        self._redis, self._prefix, self._fail_open = client, prefix, fail_open
+        self._clock = clock
+        self._on_error = on_error or (lambda _exc: None)
+
+    def _set(self, kind: str, name: str, until: float) -> None:
+        ttl_ms = int((until - self._clock()) * 1000) + 1  # round up: never expire early
+        if ttl_ms > 1:  # already expired tokens need no entry
+            self._redis.set(f"{self._prefix}{kind}:{name}", b"1", px=ttl_ms)
+
+    def revoke_token(self, jti: str, until: float) -> None:
+        self._set("jti", jti, until)
+
+    def revoke_session(self, sid: str, until: float) -> None:
+        self._set("sid", sid, until)
+
+    def bump_user_version(self, sub: str) -> int:
+        return int(self._redis.incr(f"{self._prefix}sv:{sub}"))
+
+    def user_version(self, sub: str) -> int:
+        value = self._redis.get(f"{self._prefix}sv:{sub}")
+        return int(value) if value is not None else 0
+
+    def check(self, claims: AccessClaims, now: float) -> str | None:
+        keys = (f"{self._prefix}jti:{claims.jti}", f"{self._prefix}sid:{claims.sid}",
+                f"{self._prefix}sv:{claims.sub}")  # fmt: skip
+        try:
+            jti_hit, sid_hit, version = self._redis.mget(keys)  # one round trip
+        except redis.RedisError as exc:
+            self._on_error(exc)
+            return None if self._fail_open else "revocation-unavailable"
+        if jti_hit is not None:
+            return "revoked-token"
+        if sid_hit is not None:
+            return "revoked-session"
+        if version is not None and claims.sv < int(version):
+            return "stale-session-version"
+        return None
+
+
 @dataclass(frozen=True)
 class TokenPair:
     access_token: str
@@ -289,6 +403,7 @@ class _RefreshRecord:
 class _Session:
     subject: str
     started_at: float
+    jkt: str | None = None  # thumbprint of the client's DPoP key, when the family is bound
     revoked: bool = False
     token_hashes: list[str] = field(default_factory=list)
 
@@ -303,19 +418,27 @@ class SessionService:
     ``directory(subject)`` returns the subject's *current* roles, or ``None`` if the account
     is disabled: every refresh re-reads it, so a role change or a ban lands within one
     access-token lifetime. Refresh tokens are opaque and stored only as hashes.
+
+    Two clocks bound a stolen family: ``refresh_ttl_s`` (idle: each refresh token expires
+    that long after it was issued) and ``max_session_s`` (absolute: no refresh extends a
+    family past login + this). A thief who refreshes *before* the victim is caught when the
+    victim presents its now-rotated token; if the victim never does, only the absolute
+    lifetime or a binding (``jkt``: the client's DPoP key thumbprint, RFC 9449) stops it.
     """
 
     def __init__(
         self,
         issuer: AccessTokenIssuer,
-        revocations: RevocationList,
+        revocations: Revocations,
         directory: Callable[[str], Sequence[str] | None],
         *,
-        refresh_ttl_s: float = 14 * 24 * 3600,
-        max_session_s: float = 30 * 24 * 3600,
+        refresh_ttl_s: float = 24 * 3600,
+        max_session_s: float = 7 * 24 * 3600,
         clock: Clock = time.time,
         on_event: EventSink | None = None,
     ) -> None:
+        if not 0 < refresh_ttl_s <= max_session_s:
+            raise ValueError("need 0 < refresh_ttl_s <= max_session_s")
         self._issuer, self._revocations, self._directory = issuer, revocations, directory
         self._refresh_ttl_s, self._max_session_s = refresh_ttl_s, max_session_s
         self._clock = clock
@@ -324,19 +447,22 @@ class SessionService:
         self._sessions: dict[str, _Session] = {}
         self._lock = threading.Lock()  # rotation is a compare-and-set; in SQL: UPDATE ... WHERE
 
-    def login(self, subject: str) -> TokenPair:
-        """Start a session for an already-authenticated ``subject``."""
+    def login(self, subject: str, *, jkt: str | None = None) -> TokenPair:
+        """Start a session for an already-authenticated ``subject``; with ``jkt``, every
+        refresh of this family must prove possession of that DPoP key."""
         roles = self._directory(subject)
         if roles is None:
             raise RefreshRejected("account-disabled")
         sid = uuid.uuid4().hex
         with self._lock:
-            self._sessions[sid] = _Session(subject, self._clock())
+            self._sessions[sid] = _Session(subject, self._clock(), jkt)
             pair = self._issue_pair(sid, subject, roles, generation=0)
         self._emit("login", {"sub": subject, "sid": sid})
         return pair
 
-    def refresh(self, refresh_token: str) -> TokenPair:
+    def refresh(self, refresh_token: str, *, jkt: str | None = None) -> TokenPair:
+        """Exchange ``refresh_token`` for a new pair. ``jkt`` is the thumbprint of the key
+        that signed the request's *verified* DPoP proof (None without one)."""
         now = self._clock()
         with self._lock:
             record = self._records.get(_hash_refresh(refresh_token))
@@ -354,6 +480,13 @@ class SessionService:
                 raise RefreshRejected("reuse-detected")
             if record.state == "revoked" or session.revoked:
                 raise RefreshRejected("revoked")
+            if session.jkt is not None and not hmac.compare_digest(session.jkt, jkt or ""):
+                # The token is live but the caller lacks the client's key: it was copied.
+                self._revoke_session_locked(record.session_id, now)
+                self._emit(
+                    "refresh_binding_mismatch", {"sub": record.subject, "sid": record.session_id}
+                )
+                raise RefreshRejected("binding-mismatch")
             if record.expires_at <= now:
                 raise RefreshRejected("expired")
             roles = self._directory(record.subject)
@@ -391,7 +524,7 @@ class SessionService:
         self._records[token_hash] = _RefreshRecord(sid, subject, generation, expires_at)
         session.token_hashes.append(token_hash)
         access = self._issuer.issue(
-            subject, roles, sid=sid, sv=self._revocations.user_version(subject)
+            subject, roles, sid=sid, sv=self._revocations.user_version(subject), jkt=session.jkt
         )
         return TokenPair(access, refresh_token, sid, self._issuer.ttl_s)
 
@@ -402,8 +535,9 @@ class SessionService:
         session.revoked = True
         for token_hash in session.token_hashes:
             self._records[token_hash].state = "revoked"
-        # Access tokens already out there die too, not just at their exp.
-        self._revocations.revoke_session(sid, until=now + self._issuer.ttl_s)
+        # Access tokens already out there die too, not just at their exp. The entry must
+        # outlive exp by any verifier's leeway, or the token would come back to life.
+        self._revocations.revoke_session(sid, until=now + self._issuer.ttl_s + MAX_LEEWAY_S)
 
 
 # --- Attack demonstrations: for tests, the post and the lab. Not for production. ---------

@@ -18,6 +18,7 @@ from englogs.documents import (
     iban_check_digits,
     make_document,
     mrz_check_digit,
+    ocr_corruptions,
     render_pdf,
     render_scan,
 )
@@ -155,3 +156,14 @@ def test_blank_document_renders_an_empty_scan() -> None:
     img = render_scan(blank)
     assert img.mode == "L"
     assert np.asarray(img).min() > 150  # noise only, no ink
+
+
+def test_ocr_corruptions_cover_every_digit_and_kind() -> None:
+    variants = ocr_corruptions("GB82WEST12345698765432")
+    kinds = collections.Counter(kind for kind, _ in variants)
+    assert kinds["digit"] == 16 * 9  # 16 digits, 9 wrong readings each
+    assert set(kinds) == {"digit", "lookalike", "drop", "transpose"}
+    assert all(c != "GB82WEST12345698765432" for _, c in variants)
+    assert len({c for _, c in variants}) == len(variants)
+    assert ("lookalike", "GB82WE5T12345698765432") in variants
+    assert all(len(c) == 21 for kind, c in variants if kind == "drop")

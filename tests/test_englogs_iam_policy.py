@@ -403,6 +403,105 @@ def test_boundary_and_scp_are_ceilings() -> None:
     assert no_scp_allow.layer == "scp" and not no_scp_allow.allowed
 
 
+# --- Cross-account ("Cross-account policy evaluation logic"): both sides must allow ---------
+
+TRUSTED, TRUSTING = "111122223333", "444455556666"
+PARTNER_ROLE = f"arn:aws:iam::{TRUSTED}:role/exporter"
+PARTNER_SESSION = f"arn:aws:sts::{TRUSTED}:assumed-role/exporter/job-7"
+SHARED = "arn:aws:s3:::partner-exports/2025/q1.csv"
+SHARED_BUCKET_POLICY = policy(
+    {
+        "Sid": "TrustPartnerAccount",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{TRUSTED}:root"},
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::partner-exports/*",
+    }
+)
+EXPORTER_IDENTITY = policy(allow("s3:GetObject", "arn:aws:s3:::partner-exports/*"))
+
+
+@pytest.mark.parametrize(
+    ("identity_allows", "resource_allows", "same_account", "cross_account"),
+    [
+        (True, True, True, True),
+        (True, False, True, False),
+        (False, True, True, False),
+        (False, False, False, False),
+    ],
+)
+def test_cross_account_needs_both_where_one_account_needs_either(
+    identity_allows: bool, resource_allows: bool, same_account: bool, cross_account: bool
+) -> None:
+    req = Request("s3:GetObject", SHARED, PARTNER_SESSION)
+    identity = [EXPORTER_IDENTITY] if identity_allows else []
+    resource = [SHARED_BUCKET_POLICY] if resource_allows else []
+    one = authorize(req, identity=identity, resource=resource, resource_account=TRUSTED)
+    two = authorize(req, identity=identity, resource=resource, resource_account=TRUSTING)
+    assert one.allowed is same_account
+    assert two.allowed is cross_account
+
+
+def test_cross_account_denial_names_the_missing_side() -> None:
+    req = Request("s3:GetObject", SHARED, PARTNER_SESSION)
+    no_resource = authorize(req, identity=[EXPORTER_IDENTITY], resource_account=TRUSTING)
+    assert no_resource.verdict is Verdict.IMPLICIT_DENY and no_resource.layer == "resource"
+    no_identity = authorize(req, resource=[SHARED_BUCKET_POLICY], resource_account=TRUSTING)
+    assert no_identity.layer == "identity"
+    # The bucket policy trusts account 111122223333, not an unrelated third account.
+    stranger = Request("s3:GetObject", SHARED, "arn:aws:iam::999988887777:role/exporter")
+    assert not authorize(
+        stranger,
+        identity=[EXPORTER_IDENTITY],
+        resource=[SHARED_BUCKET_POLICY],
+        resource_account=TRUSTING,
+    ).allowed
+
+
+def test_cross_account_ceilings_and_denies_still_apply() -> None:
+    req = Request("s3:GetObject", SHARED, PARTNER_SESSION)
+    both = {"identity": [EXPORTER_IDENTITY], "resource": [SHARED_BUCKET_POLICY]}
+    assert authorize(req, **both, resource_account=TRUSTING).allowed
+    scp = policy(allow("ec2:*"))
+    assert authorize(req, **both, scp=[scp], resource_account=TRUSTING).layer == "scp"
+    boundary = policy(allow("dynamodb:*"))
+    capped = authorize(req, **both, boundary=[boundary], resource_account=TRUSTING)
+    assert not capped.allowed and capped.layer == "boundary"
+    deny_in_bucket = policy(deny("s3:*", "*", Principal="*"))
+    explicit = authorize(
+        req,
+        identity=[EXPORTER_IDENTITY],
+        resource=[SHARED_BUCKET_POLICY, deny_in_bucket],
+        resource_account=TRUSTING,
+    )
+    assert explicit.verdict is Verdict.EXPLICIT_DENY and explicit.layer == "resource"
+
+
+def test_service_and_anonymous_callers_are_not_cross_account() -> None:
+    # No caller account: a resource policy alone decides, as for a service principal.
+    topic = Request("sqs:SendMessage", "arn:aws:sqs:eu-west-1:444455556666:q", "sns.amazonaws.com")
+    queue_policy = policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": "*",
+        }
+    )
+    assert authorize(topic, resource=[queue_policy], resource_account=TRUSTING).allowed
+    public = policy(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}
+    )
+    anonymous = Request("s3:GetObject", SHARED)
+    assert authorize(anonymous, resource=[public], resource_account=TRUSTING).allowed
+
+
+@pytest.mark.parametrize("bad", ["4444-5555-6666", "", "arn:aws:iam::444455556666:root"])
+def test_resource_account_must_be_an_account_id(bad: str) -> None:
+    with pytest.raises(ValueError, match="12-digit"):
+        authorize(Request("s3:GetObject", SHARED, PARTNER_SESSION), resource_account=bad)
+
+
 def test_decision_str_names_the_deciding_statement() -> None:
     req = Request("s3:PutObject", "arn:aws:s3:::amzn-s3-demo-bucket-carlossalazar-logs/x", CARLOS)
     text = str(authorize(req, identity=[CARLOS_IDENTITY]))

@@ -16,6 +16,7 @@ from englogs.queueing import (
     mmc_wait_quantile,
     mmck_blocking,
     simulate_fcfs,
+    simulate_overload,
 )
 
 
@@ -107,3 +108,83 @@ def test_simulator_validates_input() -> None:
         simulate_fcfs(np.array([0.0]), np.array([1.0, 1.0]), 1)
     with pytest.raises(ValueError):
         simulate_fcfs(np.array([0.0]), np.array([1.0]), 2, capacity=1)
+
+
+def _poisson(load: float, n: int, seed: int = 3, servers: int = 4, mu: float = 100.0):
+    rng = np.random.default_rng(seed)
+    lam = load * servers * mu
+    return np.cumsum(rng.exponential(1 / lam, n)), rng.exponential(1 / mu, n)
+
+
+def test_overload_fifo_without_deadline_pressure_matches_simulate_fcfs() -> None:
+    arrivals, services = _poisson(0.9, 4000)
+    result = simulate_overload(arrivals, services, 4, deadline=1e9)
+    fcfs = simulate_fcfs(arrivals, services, 4)
+    assert result.succeeded == result.requests == result.attempts == 4000
+    np.testing.assert_allclose(np.sort(result.latencies), np.sort(fcfs.wait + services))
+    assert result.wasted_time == 0 and result.busy_time == pytest.approx(services.sum())
+
+
+def test_overload_capacity_rejects_like_simulate_fcfs() -> None:
+    arrivals, services = _poisson(1.5, 4000)
+    result = simulate_overload(arrivals, services, 4, deadline=1e9, capacity=10)
+    fcfs = simulate_fcfs(arrivals, services, 4, capacity=10)
+    assert result.rejected == int((~fcfs.admitted).sum())
+
+
+def test_overload_retries_are_capped_by_count_and_by_budget() -> None:
+    arrivals, services = _poisson(1.3, 3000)
+    unlimited = simulate_overload(arrivals, services, 4, deadline=0.05, max_retries=3)
+    budget = simulate_overload(
+        arrivals, services, 4, deadline=0.05, max_retries=3, retry_budget=0.1
+    )
+    assert unlimited.attempts <= 4 * unlimited.requests
+    assert unlimited.amplification > 2  # overloaded: most attempts time out and retry
+    assert budget.attempts - budget.requests <= 0.1 * budget.requests
+    no_retry = simulate_overload(arrivals, services, 4, deadline=0.05)
+    assert no_retry.attempts == no_retry.requests
+
+
+def test_overload_drop_expired_never_serves_an_expired_attempt() -> None:
+    arrivals, services = _poisson(1.3, 3000)
+    kept = simulate_overload(arrivals, services, 4, deadline=0.05)
+    dropped = simulate_overload(arrivals, services, 4, deadline=0.05, drop_expired=True)
+    assert dropped.dropped_expired > 0 and kept.dropped_expired == 0
+    assert dropped.busy_time < kept.busy_time
+    assert dropped.succeeded >= kept.succeeded
+
+
+def test_adaptive_lifo_with_a_huge_threshold_is_fifo_and_helps_when_overloaded() -> None:
+    arrivals, services = _poisson(1.2, 3000)
+    fifo = simulate_overload(arrivals, services, 4, deadline=0.1)
+    same = simulate_overload(
+        arrivals, services, 4, deadline=0.1, discipline="adaptive_lifo", lifo_threshold=10**9
+    )
+    lifo = simulate_overload(
+        arrivals, services, 4, deadline=0.1, discipline="adaptive_lifo", lifo_threshold=8
+    )
+    assert same.succeeded == fifo.succeeded
+    np.testing.assert_array_equal(same.latencies, fifo.latencies)
+    assert lifo.succeeded > 2 * fifo.succeeded
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"deadline": 0},
+        {"deadline": 1, "discipline": "random"},
+        {"deadline": 1, "capacity": 1},
+        {"deadline": 1, "max_retries": -1},
+        {"deadline": 1, "retry_budget": -0.1},
+    ],
+)
+def test_overload_rejects_nonsense(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        simulate_overload(np.array([0.0, 1.0]), np.array([0.1, 0.1]), 2, **kwargs)
+
+
+def test_overload_rejects_unsorted_or_mismatched_input() -> None:
+    with pytest.raises(ValueError, match="sorted"):
+        simulate_overload(np.array([1.0, 0.0]), np.array([0.1, 0.1]), 1, deadline=1)
+    with pytest.raises(ValueError, match="shape"):
+        simulate_overload(np.array([0.0]), np.array([0.1, 0.1]), 1, deadline=1)

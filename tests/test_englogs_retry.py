@@ -17,6 +17,8 @@ from englogs.retry import (
     Dependency,
     SimQueue,
     backoff_delay,
+    dead_letter_probability,
+    max_receive_count_for,
     simulate_at_least_once,
     simulate_contention,
     simulate_poison,
@@ -223,3 +225,111 @@ def test_dead_letter_queue_isolates_poison_only() -> None:
     assert result.dlq_poison == result.poison_sent
     assert result.dlq_good == 0
     assert result.good_done == result.good_sent
+
+
+# --- a fair synchronous baseline ------------------------------------------------------------------
+
+
+def test_deadlines_and_shedding_help_the_sync_chain_but_cannot_beat_its_capacity() -> None:
+    plain = simulate_sync_chain(SHORT, horizon_s=60.0, seed=2)
+    fair = simulate_sync_chain(
+        SHORT, horizon_s=60.0, deadline_propagation=True, max_queue=8, seed=2
+    )
+    in_incident = (plain.arrival_s >= 25) & (plain.arrival_s < 40)
+    assert fair.caller_ok[in_incident].mean() > 3 * plain.caller_ok[in_incident].mean()
+    assert fair.shed_calls > 0 and fair.wasted_calls < plain.wasted_calls
+    # Successful calls cannot exceed what the degraded dependency can complete.
+    degraded_capacity = SHORT.workers / SHORT.incident_service_s * (1 - SHORT.incident_failure_rate)
+    assert fair.caller_ok[in_incident].mean() <= 1.15 * degraded_capacity / 40.0
+
+
+def test_deadline_propagation_drops_work_whose_caller_left() -> None:
+    result = simulate_sync_chain(SHORT, horizon_s=60.0, deadline_propagation=True, seed=2)
+    assert result.expired_calls > 0
+    assert result.shed_calls == 0
+
+
+def test_shedding_with_free_workers_never_refuses() -> None:
+    calm = Dependency(incident_start_s=1e9, incident_end_s=1e9)
+    result = simulate_sync_chain(calm, arrival_rate=5.0, horizon_s=30.0, max_queue=0, seed=3)
+    assert result.shed_calls < 0.05 * len(result.arrival_s)
+    with pytest.raises(ValueError):
+        simulate_sync_chain(calm, max_queue=-1)
+
+
+# --- backlog and redrive budget -----------------------------------------------------------------
+
+
+def test_backlog_drains_at_the_fluid_rate_and_extra_consumers_do_not_help() -> None:
+    calm = Dependency(incident_start_s=1e9, incident_end_s=1e9)
+    runs = {
+        c: simulate_queued_chain(
+            calm,
+            arrival_rate=20.0,
+            horizon_s=120.0,
+            drain_s=120.0,
+            consumers=c,
+            consumers_start_s=60.0,
+            seed=4,
+        )
+        for c in (4, 8, 16)
+    }
+
+    def drain_s(r: object) -> float:
+        t, depth = r.backlog[:, 0], r.backlog[:, 1]  # type: ignore[attr-defined]
+        return float(t[(t > 60) & (depth <= 0.01 * depth.max())][0] - 60)
+
+    fluid = {
+        c: 20.0 * 60 / (min(c, 8) / calm.service_s * (1 - calm.failure_rate) - 20.0) for c in runs
+    }
+    for c, r in runs.items():
+        assert r.done.all()
+        assert abs(drain_s(r) - fluid[c]) <= 0.25 * fluid[c] + 2, (c, drain_s(r), fluid[c])
+    assert abs(drain_s(runs[16]) - drain_s(runs[8])) <= 2
+
+
+def test_dead_letter_probability_matches_a_hand_computed_case() -> None:
+    # Exponential (no jitter), base 1: delays 2, 4, 8 -> the 4th failure comes at 14 s.
+    kw = {"base_s": 1.0, "cap_s": 100.0, "strategy": "exponential"}
+    assert dead_letter_probability(4, 15.0, **kw) == 1.0
+    assert dead_letter_probability(4, 14.0, **kw) == 0.0
+    # Uniform arrival in a 28 s outage: dead-lettered iff time left > 14 s, half of arrivals.
+    share = dead_letter_probability(4, 28.0, uniform_arrival=True, **kw)
+    assert share == pytest.approx(0.5, abs=0.02)
+    # A lost (throttled) receive removes one delay: 2 + 4 = 6 s.
+    assert dead_letter_probability(4, 7.0, lost_receives=1, **kw) == 1.0
+    assert dead_letter_probability(4, 5.0, lost_receives=1, **kw) == 0.0
+
+
+def test_redrive_budget_grows_with_the_outage_and_with_throttles() -> None:
+    budgets = [max_receive_count_for(o, base_s=2.0, cap_s=300.0) for o in (60, 300, 900)]
+    assert budgets == sorted(budgets) and budgets[0] >= 5
+    assert max_receive_count_for(900, base_s=2.0, cap_s=300.0, lost_receives=2) == budgets[2] + 2
+    chosen = budgets[2]
+    assert dead_letter_probability(chosen, 900, base_s=2.0, cap_s=300.0) <= 0.015
+    assert dead_letter_probability(chosen - 1, 900, base_s=2.0, cap_s=300.0) > 0.005
+
+
+def test_the_old_shipped_budget_dead_letters_most_of_a_minute_outage() -> None:
+    share = dead_letter_probability(3, 60.0, base_s=2.0, cap_s=900.0, uniform_arrival=True)
+    assert 0.85 < share < 0.95  # 2 retries of at most 4 + 8 s: the 3rd failure comes by 12 s
+
+
+def test_decorrelated_strategy_is_supported_and_bad_arguments_rejected() -> None:
+    p = dead_letter_probability(
+        8, 60.0, base_s=1.0, cap_s=30.0, strategy="decorrelated", samples=500
+    )
+    assert 0.0 <= p <= 1.0
+    with pytest.raises(ValueError):
+        dead_letter_probability(0, 60.0, base_s=1.0, cap_s=30.0)
+    with pytest.raises(ValueError):
+        dead_letter_probability(5, 60.0, base_s=0.0, cap_s=30.0)
+    with pytest.raises(ValueError):
+        max_receive_count_for(60.0, base_s=1.0, cap_s=30.0, risk=0.0)
+
+
+def test_an_outage_no_budget_can_ride_out_is_an_error_not_a_guess() -> None:
+    with pytest.raises(ValueError, match="no maxReceiveCount"):
+        max_receive_count_for(1e7, base_s=1.0, cap_s=10.0)
+    with pytest.raises(ValueError):
+        max_receive_count_for(60.0, base_s=1.0, cap_s=10.0, lost_receives=-1)

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import jwt
 import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
+from englogs.redis_local import local_redis
 from englogs.tokens import (
+    DEFAULT_LEEWAY_S,
+    MAX_LEEWAY_S,
+    AccessClaims,
     AccessTokenIssuer,
     AccessTokenVerifier,
+    RedisRevocationList,
     RefreshRejected,
     RevocationList,
     SessionService,
@@ -20,6 +28,8 @@ from englogs.tokens import (
     forge_alg_none,
     forge_hmac_with_public_key,
     insecure_naive_verify,
+    jwks_document,
+    public_keys_from_jwks,
     unverified_parts,
 )
 
@@ -77,17 +87,35 @@ def test_expiry_uses_injected_clock(
     issuer: AccessTokenIssuer, verifier: AccessTokenVerifier, clock: FakeClock
 ) -> None:
     token = issuer.issue("alice", [], sid="s1", sv=0)
-    clock.now += 299
+    clock.now += 300 + DEFAULT_LEEWAY_S - 1  # exp plus the default leeway
     verifier.verify(token)
     clock.now += 1
     assert _reason(verifier, token) == "expired"
+
+
+def test_leeway_accepts_small_skew_only(
+    key: SigningKey, issuer: AccessTokenIssuer, clock: FakeClock
+) -> None:
+    """Regression: with leeway 0, a verifier 2 s behind the issuer refused fresh tokens."""
+    token = issuer.issue("alice", [], sid="s1", sv=0)
+    behind = FakeClock(clock.now - 2)
+    strict = AccessTokenVerifier({key.kid: key.public_key}, issuer=ISS, audience=AUD,
+                                 leeway_s=0, clock=behind)  # fmt: skip
+    default = AccessTokenVerifier({key.kid: key.public_key}, issuer=ISS, audience=AUD, clock=behind)
+    assert _reason(strict, token) == "issued-in-future"
+    default.verify(token)
+    behind.now = clock.now - DEFAULT_LEEWAY_S - 1  # skew beyond the leeway is still refused
+    assert _reason(default, token) == "issued-in-future"
+    for bad in (-1, MAX_LEEWAY_S + 1):
+        with pytest.raises(ValueError, match="leeway_s"):
+            AccessTokenVerifier({key.kid: key.public_key}, issuer=ISS, audience=AUD, leeway_s=bad)
 
 
 def test_token_from_the_future_rejected(
     issuer: AccessTokenIssuer, verifier: AccessTokenVerifier, clock: FakeClock
 ) -> None:
     token = issuer.issue("alice", [], sid="s1", sv=0)
-    clock.now -= 60
+    clock.now -= DEFAULT_LEEWAY_S + 1
     assert _reason(verifier, token) == "issued-in-future"
 
 
@@ -296,3 +324,145 @@ def test_bad_configuration_rejected(key: SigningKey) -> None:
 def test_malformed_token(verifier: AccessTokenVerifier) -> None:
     assert _reason(verifier, "not.a.jwt") == "malformed"
     assert _reason(verifier, "garbage") == "malformed"
+
+
+def test_revoked_session_stays_revoked_through_the_leeway(
+    issuer: AccessTokenIssuer,
+    verifier: AccessTokenVerifier,
+    revocations: RevocationList,
+    clock: FakeClock,
+) -> None:
+    service = _service(issuer, revocations, clock, {"alice": []}, [])
+    pair = service.login("alice")
+    service.logout(pair.session_id)
+    for offset in (0, 299, 300 + DEFAULT_LEEWAY_S - 1):  # up to the last accepted second
+        clock.now = 1_700_000_000.0 + offset
+        assert _reason(verifier, pair.access_token) == "revoked-session", offset
+    clock.now += 1
+    assert _reason(verifier, pair.access_token) == "expired"
+
+
+def test_thief_refreshes_first_then_victim_trips_reuse_detection(
+    issuer: AccessTokenIssuer,
+    verifier: AccessTokenVerifier,
+    revocations: RevocationList,
+    clock: FakeClock,
+) -> None:
+    events: list[tuple[str, dict[str, Any]]] = []
+    service = _service(issuer, revocations, clock, {"alice": ["editor"]}, events)
+    victim = service.login("alice")
+    thief = service.refresh(victim.refresh_token)  # the copy is used first
+    thief = service.refresh(thief.refresh_token)
+    with pytest.raises(RefreshRejected, match="reuse-detected"):
+        service.refresh(victim.refresh_token)  # the victim's client comes back
+    assert [name for name, _ in events].count("refresh_reuse_detected") == 1
+    assert _reason(verifier, thief.access_token) == "revoked-session"
+    with pytest.raises(RefreshRejected, match="revoked"):
+        service.refresh(thief.refresh_token)
+
+
+def test_thief_alone_is_bounded_by_the_absolute_lifetime(
+    issuer: AccessTokenIssuer, revocations: RevocationList, clock: FakeClock
+) -> None:
+    service = _service(issuer, revocations, clock, {"alice": []}, [])  # idle 1 h, absolute 2 h
+    start = clock.now
+    pair = service.login("alice")
+    refreshes = 0
+    with pytest.raises(RefreshRejected, match="expired"):
+        while True:
+            clock.now += 280
+            pair = service.refresh(pair.refresh_token)
+            refreshes += 1
+    assert clock.now - start > 7200 - 280 and clock.now - start <= 7200 + 280
+    assert refreshes == 7200 // 280
+
+
+def test_bound_family_refuses_a_thief_without_the_key(
+    issuer: AccessTokenIssuer,
+    verifier: AccessTokenVerifier,
+    revocations: RevocationList,
+    clock: FakeClock,
+) -> None:
+    events: list[tuple[str, dict[str, Any]]] = []
+    service = _service(issuer, revocations, clock, {"alice": []}, events)
+    victim = service.login("alice", jkt="victim-thumbprint")
+    victim = service.refresh(victim.refresh_token, jkt="victim-thumbprint")
+    for thief_jkt in (None, "thief-thumbprint"):
+        stolen = service.login("alice", jkt="victim-thumbprint")
+        with pytest.raises(RefreshRejected, match="binding-mismatch"):
+            service.refresh(stolen.refresh_token, jkt=thief_jkt)
+        assert _reason(verifier, stolen.access_token) == "revoked-session"
+    assert [name for name, _ in events].count("refresh_binding_mismatch") == 2
+    service.refresh(victim.refresh_token, jkt="victim-thumbprint")  # other families unharmed
+    with pytest.raises(ValueError):
+        SessionService(issuer, revocations, {}.get, refresh_ttl_s=10, max_session_s=5)
+
+
+def test_jwks_rotation_verifies_old_tokens_until_the_old_key_leaves(
+    clock: FakeClock,
+) -> None:
+    old, new = SigningKey.generate("2025-09"), SigningKey.generate("2025-10")
+    old_token = AccessTokenIssuer(old, issuer=ISS, audience=AUD, clock=clock).issue(
+        "a", [], sid="s", sv=0
+    )
+    new_token = AccessTokenIssuer(new, issuer=ISS, audience=AUD, clock=clock).issue(
+        "a", [], sid="s", sv=0
+    )
+    both = jwks_document([old, new])
+    assert [k["kid"] for k in both["keys"]] == ["2025-09", "2025-10"]
+    assert "d" not in both["keys"][0]  # never the private half
+    during = AccessTokenVerifier(public_keys_from_jwks(both), issuer=ISS, audience=AUD, clock=clock)
+    during.verify(old_token)
+    during.verify(new_token)
+    after = AccessTokenVerifier(
+        public_keys_from_jwks(jwks_document([new])), issuer=ISS, audience=AUD, clock=clock
+    )
+    assert _reason(after, old_token) == "unknown-kid"
+    after.verify(new_token)
+    rsa_only = {"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "hmac"}]}
+    assert public_keys_from_jwks(rsa_only) == {}  # a symmetric key is never accepted
+    with pytest.raises(ValueError, match="unusable JWKS"):
+        public_keys_from_jwks({"keys": []})
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    with local_redis() as server:
+        yield server.client
+
+
+def test_redis_revocation_list_ttl_is_remaining_lifetime(
+    issuer: AccessTokenIssuer, clock: FakeClock, redis_client: redis.Redis
+) -> None:
+    deny = RedisRevocationList(redis_client, clock=clock)
+    verifier = AccessTokenVerifier(
+        {issuer.key.kid: issuer.key.public_key}, issuer=ISS, audience=AUD, revocations=deny,
+        clock=clock,
+    )  # fmt: skip
+    t1, t2 = (issuer.issue("alice", [], sid=s, sv=0) for s in ("s1", "s2"))
+    t3 = issuer.issue("bob", [], sid="s3", sv=0)
+    deny.revoke_token(verifier.verify(t1).jti, until=clock() + 300)
+    deny.revoke_session("s2", until=clock() + 120)
+    deny.revoke_token("long-gone", until=clock() - 5)  # expired: no key written
+    assert _reason(verifier, t1) == "revoked-token"
+    assert _reason(verifier, t2) == "revoked-session"
+    assert deny.bump_user_version("bob") == 1 and deny.user_version("bob") == 1
+    assert _reason(verifier, t3) == "stale-session-version"
+    assert redis_client.dbsize() == 3  # jti, sid, bob's version
+    assert 299_000 < redis_client.pttl("deny:jti:" + verifier_jti(t1)) <= 300_001
+    assert 119_000 < redis_client.pttl("deny:sid:s2") <= 120_001
+
+
+def verifier_jti(token: str) -> str:
+    return str(unverified_parts(token)[1]["jti"])
+
+
+def test_redis_revocation_list_fails_closed_or_open() -> None:
+    dead = redis.Redis(unix_socket_path="/nonexistent/redis.sock", retry=Retry(NoBackoff(), 0))
+    claims = AccessClaims("a", (), "s", 0, "j", 0, 1)
+    errors: list[Exception] = []
+    closed = RedisRevocationList(dead, on_error=errors.append)
+    opened = RedisRevocationList(dead, fail_open=True, on_error=errors.append)
+    assert closed.check(claims, 0.0) == "revocation-unavailable"
+    assert opened.check(claims, 0.0) is None
+    assert len(errors) == 2 and all(isinstance(e, redis.ConnectionError) for e in errors)
