@@ -266,11 +266,16 @@ def settle(cell: NotebookNode, glued: dict[str, dict[str, Any]]) -> None:
 
     def figure(match: re.Match[str]) -> str:
         key = match.group(1)
-        image = glued.get(key, {}).get("image/png")
-        if image is None:
-            raise ViewError(f"no glued figure {key!r} in the executed notebook")
-        cell.setdefault("attachments", {})[f"{key}.png"] = {"image/png": image}
-        return f"![{key}](attachment:{key}.png)"
+        bundle = glued.get(key, {})
+        if "image/png" in bundle:
+            cell.setdefault("attachments", {})[f"{key}.png"] = {"image/png": bundle["image/png"]}
+            return f"![{key}](attachment:{key}.png)"
+        if "text/html" in bundle:  # a glued table: its HTML, which Markdown cells render
+            html_text = bundle["text/html"]
+            return "".join(html_text) if isinstance(html_text, list) else str(html_text)
+        if "text/plain" in bundle:
+            return f"```\n{bundle['text/plain']}\n```"
+        raise ViewError(f"no glued figure {key!r} in the executed notebook")
 
     cell.source = EVAL_FIGURE.sub(figure, EVAL_TEXT.sub(text, cell.source))
 

@@ -67,11 +67,19 @@ glue("total", total, display=False)
 glue("ratio", ratio, display=False)
 glue("fig_demo", fig, display=False)
 plt.close(fig)
+import pandas as pd
+glue("table_demo", pd.DataFrame({"kind": ["none"], "accepted": [0]}), display=False)
 ```
 
 ```{code-cell} ipython3
 :tags: [remove-cell]
 assert accepted == 0
+```
+
+```{glue:figure} table_demo
+:name: tbl-demo
+
+What each forgery got.
 ```
 
 (fig-demo)=
@@ -186,6 +194,8 @@ def test_download_settles_values_and_figures_for_any_viewer(post: Path) -> None:
     figure = next(c for c in notebook.cells if "attachment:fig_demo.png" in c.source)
     assert figure.attachments["fig_demo.png"]["image/png"].startswith("iVBOR")
     assert "{eval}" not in text
+    table = next(c for c in notebook.cells if "What each forgery got." in c.source)
+    assert "<table" in table.source and "<td>none</td>" in table.source
     nbformat.validate(notebook)
 
 
