@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import JUPYTER_BOOK, add_backend_posts, jupyter_book
-from sitegen.toc import SIDEBAR_POSTS
+from sitegen.settings import Settings
+
+SIDEBAR_POSTS = Settings().sidebar_posts
 
 pytestmark = pytest.mark.build
 

@@ -15,7 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-from sitegen.posts import InvalidPosts, read_post
+from sitegen.posts import read_post
+from sitegen.problems import InvalidPosts
 from sitegen.site import SLUG, load_site, slugify
 
 TEMPLATE = """\

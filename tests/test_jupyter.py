@@ -8,12 +8,12 @@ from typing import Any
 import nbformat
 import pytest
 
-from sitegen import execute
+from sitegen import jupyter
 
 
-def job() -> execute.Job:
+def job() -> jupyter.Job:
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
-    return execute.Job("posts/x", "/tmp/posts/x.md", nbformat.writes(notebook), timeout=5)
+    return jupyter.Job("posts/x", "/tmp/posts/x.md", nbformat.writes(notebook), timeout=5)
 
 
 def test_a_kernel_that_dies_at_start_is_started_once_more(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,8 +25,8 @@ def test_a_kernel_that_dies_at_start_is_started_once_more(monkeypatch: pytest.Mo
             raise RuntimeError("Kernel died before replying to kernel_info")
         return SimpleNamespace(err=None)
 
-    monkeypatch.setattr(execute, "single_nb_execution", flaky)
-    outcome = execute._execute(job())
+    monkeypatch.setattr(jupyter, "single_nb_execution", flaky)
+    outcome = jupyter._execute(job())
     assert len(calls) == 2
     assert outcome.error is None and outcome.notebook is not None
 
@@ -35,7 +35,7 @@ def test_a_kernel_that_never_starts_is_reported_not_raised(monkeypatch: pytest.M
     def dead(notebook: Any, **_: Any) -> SimpleNamespace:
         raise RuntimeError("Kernel died before replying to kernel_info")
 
-    monkeypatch.setattr(execute, "single_nb_execution", dead)
-    outcome = execute._execute(job())
+    monkeypatch.setattr(jupyter, "single_nb_execution", dead)
+    outcome = jupyter._execute(job())
     assert outcome.notebook is None
     assert outcome.error == "the kernel did not start: Kernel died before replying to kernel_info"
