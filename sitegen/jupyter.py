@@ -123,8 +123,8 @@ def read_for_execution(env: BuildEnvironment, docname: str, path: Path) -> Pendi
     """The notebook and its settings as myst-nb will see them; None when myst-nb will not
     execute it from the cache (not a notebook, another execution mode, excluded)."""
     from myst_nb.core.config import NbParserConfig
-    from myst_nb.core.read import create_nb_reader
     from myst_nb.core.nb_to_tokens import nb_node_to_dict
+    from myst_nb.core.read import create_nb_reader
 
     nb_config: NbParserConfig = getattr(env, "mystnb_config")  # noqa: B009 - set by myst-nb
     text = path.read_text(encoding="utf-8")
