@@ -23,7 +23,16 @@ PROSE = (
 ) * 12
 
 
-def post_text(i: int, cell: str, *, summary: str = "", code: str = "") -> str:
+def post_code(i: int, cell: str, *, identical: bool = False) -> str:
+    """The post's code cell: distinct per post unless ``identical`` (jupyter-cache matches
+    notebooks by a hash of their code, so identical cells execute once in stock Jupyter Book
+    and here; distinct cells are what a real site has)."""
+    return CELLS[cell] if identical else f"post_id = {i}\n{CELLS[cell]}"
+
+
+def post_text(
+    i: int, cell: str, *, summary: str = "", code: str = "", identical: bool = False
+) -> str:
     day = dt.date(1995, 1, 1) + dt.timedelta(days=i)
     tags = ", ".join(TAGS[(i + k * 7) % len(TAGS)] for k in range(3))
     return f"""---
@@ -47,12 +56,12 @@ summary: "{summary or f"Post number {i} of a synthetic site."}"
 {PROSE}
 
 ```{{code-cell}} ipython3
-{code or CELLS[cell]}
+{code or post_code(i, cell, identical=identical)}
 ```
 """
 
 
-def make_site(dest: Path, posts: int, cell: str = "trivial") -> Path:
+def make_site(dest: Path, posts: int, cell: str = "trivial", *, identical: bool = False) -> Path:
     """A buildable site at ``dest`` with ``posts`` posts (loads the installed extension)."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "_config.yml", dest / "_config.yml")
@@ -62,5 +71,7 @@ def make_site(dest: Path, posts: int, cell: str = "trivial") -> Path:
     (dest / "posts").mkdir(exist_ok=True)
     (dest / "notebooks").mkdir(exist_ok=True)
     for i in range(posts):
-        (dest / "posts" / f"synthetic-post-{i}.md").write_text(post_text(i, cell), encoding="utf-8")
+        (dest / "posts" / f"synthetic-post-{i}.md").write_text(
+            post_text(i, cell, identical=identical), encoding="utf-8"
+        )
     return dest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,10 +11,11 @@ from pathlib import Path
 import pandas as pd
 
 from sitegen import feeds, index_stamp, pages
+from sitegen.model import PostRecord, SiteIndex, link_posts
 from sitegen.outputs import encode_all, stale_files, write_outputs
 from sitegen.posts import load_posts, published
 from sitegen.site import Site, load_site, today
-from sitegen.toc import lab_files, toc, unlisted_slugs
+from sitegen.toc import lab_files, toc
 
 
 @dataclass(frozen=True)
@@ -41,14 +43,34 @@ class Index:
         """Every file a post shows with ``literalinclude``: an input of the index too."""
         return sorted({path for paths in self.posts["includes"] for path in paths})
 
-    @property
-    def summary(self) -> index_stamp.Summary:
-        return index_stamp.Summary(
-            published=list(zip(self.published["slug"], self.published["path"], strict=True)),
-            labs=self.labs,
-            unpublished_paths=self.unpublished_paths,
-            unlisted=[f"posts/{slug}" for slug in unlisted_slugs(self.published)],
+    @functools.cached_property
+    def model(self) -> SiteIndex:
+        """The typed index every Sphinx hook reads (``sitegen.model``)."""
+        records = (
+            PostRecord(
+                slug=row["slug"],
+                path=row["path"],
+                title=row["title"],
+                date=row["date"],
+                updated=row["updated"] or None,
+                category=row["category"],
+                tags=tuple(row["tags"]),
+                summary=row["summary"],
+                featured=bool(row["featured"]),
+                read_minutes=int(row["read_minutes"]),
+            )
+            for row in self.published.to_dict("records")
+        )
+        return SiteIndex(
+            posts=link_posts(
+                records,
+                related_count=self.site.settings.related_posts,
+                sidebar_posts=self.site.settings.sidebar_posts,
+            ),
+            labs=tuple(self.labs),
+            unpublished_paths=tuple(self.unpublished_paths),
             fingerprint=self.fingerprint,
+            settings=self.site.settings,
         )
 
 
@@ -92,5 +114,5 @@ def build(
         return index, stale_files(root, index.outputs)
     changed = write_outputs(root, index.outputs)
     if record:
-        index_stamp.save(root, on.isoformat(), index.summary, index.includes)
+        index_stamp.save(root, on.isoformat(), index.model, index.includes)
     return index, changed

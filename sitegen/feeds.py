@@ -12,11 +12,8 @@ import json
 import pandas as pd
 from feedgen.feed import FeedGenerator
 
-from sitegen.pages import INTRO
 from sitegen.site import Site
 
-# Feed readers want recent posts; the whole history is in posts.json and the archive.
-FEED_ENTRIES = 50
 INDEX_FIELDS = [
     "slug", "title", "date", "updated", "category", "tags", "summary", "featured",
     "read_minutes", "url",
@@ -28,17 +25,18 @@ def _midnight_utc(day: dt.date) -> dt.datetime:
 
 
 def rss_feed(frame: pd.DataFrame, site: Site) -> bytes:
-    """RSS 2.0: the newest ``FEED_ENTRIES`` posts with title, link, date, summary, categories."""
+    """RSS 2.0: the newest ``feed_entries`` posts (``sitegen.settings``) with title, link,
+    date, summary and categories."""
     feed = FeedGenerator()
     feed.title(site.title)
     feed.link(href=site.baseurl, rel="alternate")
     feed.link(href=site.absolute_url("feed.xml"), rel="self")
-    feed.description(INTRO)
+    feed.description(site.settings.intro)
     feed.language("en")
     feed.generator("Engineering Logs (python-feedgen)")
     if not frame.empty:
         feed.lastBuildDate(_midnight_utc(frame["date"].max()))
-    for post in frame.head(FEED_ENTRIES).to_dict("records"):
+    for post in frame.head(site.settings.feed_entries).to_dict("records"):
         entry = feed.add_entry(order="append")
         url = site.absolute_url(post["url"])
         entry.title(post["title"])

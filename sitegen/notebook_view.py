@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
+import hashlib
 import html
 import re
 import sys
@@ -40,7 +42,10 @@ from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.pycode import ModuleAnalyzer
 
+from sitegen.state import BuildState, code_version, write_atomic
+
 READ_FOLDER = "read"
+DOWNLOADS_STATE = "downloads.json"
 GLUE_ROLE = re.compile(r"\{glue(?::text|:md|:any|:)?\}`([^`<]+?)`")
 FENCE_OPEN = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*)$")
 OPTION = re.compile(r"^:(?P<key>[\w-]+):\s*(?P<value>.*)$")
@@ -122,12 +127,19 @@ def split_directive(
     return opening, options, body, end
 
 
+@functools.lru_cache(maxsize=64)
+def _tags(path: Path, mtime_ns: int) -> dict[str, tuple[str, int, int]]:
+    """Sphinx's own map of a module's classes and functions to their lines (as for
+    ``literalinclude :pyobject:``), parsed once per file version."""
+    return ModuleAnalyzer.for_file(str(path), path.stem).find_tags()
+
+
 def included_code(path: Path, options: dict[str, str]) -> str:
     """What ``literalinclude`` shows: the file, or one ``:pyobject:``, or ``:lines:``."""
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines()
     if "pyobject" in options:
-        tags = ModuleAnalyzer.for_string(text, path.stem).find_tags()
+        tags = _tags(path, path.stat().st_mtime_ns)
         if options["pyobject"] not in tags:
             raise ViewError(f"{path}: no object {options['pyobject']!r} to include")
         _, first, last = tags[options["pyobject"]]
@@ -222,11 +234,12 @@ def header_cell(meta: dict[str, Any]) -> NotebookNode:
     lines = [f"# {as_text(meta.get('title', ''))}", "", f"*{facts}*" if facts else ""]
     if meta.get("summary"):
         lines += ["", f"> {as_text(meta['summary'])}"]
-    return nbformat.v4.new_markdown_cell("\n".join(lines).rstrip())
+    cell: NotebookNode = nbformat.v4.new_markdown_cell("\n".join(lines).rstrip())
+    return cell
 
 
 def setup_cell() -> NotebookNode:
-    cell = nbformat.v4.new_code_cell(SETUP_SOURCE)
+    cell: NotebookNode = nbformat.v4.new_code_cell(SETUP_SOURCE)
     cell.metadata.update(tags=["remove-cell"], jupyter={"source_hidden": True})
     return cell
 
@@ -262,7 +275,7 @@ def settle(cell: NotebookNode, glued: dict[str, dict[str, Any]]) -> None:
         bundle = glued.get(match.group(1), {})
         if "text/plain" not in bundle:
             raise ViewError(f"no glued value {match.group(1)!r} in the executed notebook")
-        return format_plain_text(bundle["text/plain"], match.group(2) or "")
+        return str(format_plain_text(bundle["text/plain"], match.group(2) or ""))
 
     def figure(match: re.Match[str]) -> str:
         key = match.group(1)
@@ -297,10 +310,13 @@ def kernel_metadata() -> dict[str, Any]:
     }
 
 
-def reading_notebook(post: Path) -> NotebookNode:
-    """The post as a reader's notebook, its prose evaluated live by jupyterlab-myst."""
-    source = jupytext.read(post)
-    notebook = nbformat.v4.new_notebook()
+def reading_notebook(post: Path, source: NotebookNode | None = None) -> NotebookNode:
+    """The post as a reader's notebook, its prose evaluated live by jupyterlab-myst.
+
+    ``source``: the post already read by jupytext, to save reading it twice.
+    """
+    source = source if source is not None else jupytext.read(post)
+    notebook: NotebookNode = nbformat.v4.new_notebook()
     notebook.metadata = kernel_metadata()
     cells: list[NotebookNode] = [header_cell(source.metadata), setup_cell()]
     for cell in source.cells:
@@ -315,12 +331,14 @@ def reading_notebook(post: Path) -> NotebookNode:
     return notebook
 
 
-def downloadable(post: Path, executed: NotebookNode) -> NotebookNode:
+def downloadable(
+    post: Path, executed: NotebookNode, source: NotebookNode | None = None
+) -> NotebookNode:
     """The reading notebook with the build's outputs, and its prose values written in.
 
     For the site's download: it reads like the page in any viewer before anything runs.
     """
-    notebook = reading_notebook(post)
+    notebook = reading_notebook(post, source)
     ran = list(code_cells(executed))
     mine = list(code_cells(notebook))[1:]  # the first is the setup cell
     if len(ran) != len(mine):
@@ -348,28 +366,50 @@ def binder_path(docname: str) -> str:
     return f"{docname}.ipynb"
 
 
+INCLUDE = re.compile(r"^(`{3,}|:{3,})\{literalinclude\}\s+(\S+)", re.MULTILINE)
+
+
+def _inputs_signature(post: Path, executed_copy: Path) -> str:
+    """What a download is made from: the post, the files it includes, myst-nb's copy of the
+    executed notebook (rewritten whenever the post is re-read or re-executed), this code."""
+    text = post.read_bytes()
+    files = [post, executed_copy]
+    files += [post.parent / m.group(2) for m in INCLUDE.finditer(text.decode("utf-8", "replace"))]
+    stats = [(str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists()]
+    return hashlib.sha256(repr((stats, code_version())).encode()).hexdigest()
+
+
 def write_downloads(app: Sphinx, exception: Exception | None) -> None:
     """Beside each post's page, ``<slug>.ipynb``: its reading notebook with the build's outputs.
 
     The outputs come from the execution cache (myst-nb's own copies in ``jupyter_execute/``
-    have the glue outputs stripped). Written only when the bytes change.
+    have the glue outputs stripped). A download whose inputs have not moved is not redone, so
+    an unchanged build pays a few ``stat`` calls per post.
     """
     if exception is not None or app.builder.format != "html":
         return
+    state = BuildState(Path(app.srcdir))
+    done: dict[str, str] = state.read_json(DOWNLOADS_STATE) or {}
     cache = get_cache(app.env.mystnb_config.execution_cache_path)  # type: ignore[attr-defined]
+    executed_root = Path(app.outdir).parent / "jupyter_execute"
     for docname in sorted(d for d in app.env.found_docs if d.startswith("posts/")):
         post = Path(app.env.doc2path(docname))
+        target = Path(app.outdir) / f"{docname}.ipynb"
+        signature = _inputs_signature(post, executed_root / f"{docname}.ipynb")
+        if done.get(docname) == signature and target.exists():
+            continue
+        source = jupytext.read(post)
         try:
-            _, executed = cache.merge_match_into_notebook(jupytext.read(post))
-            text = nbformat.writes(downloadable(post, executed)) + "\n"
+            _, executed = cache.merge_match_into_notebook(source)
         except KeyError:
             continue  # not executed (no code): the page has nothing a notebook would add
+        try:
+            notebook = downloadable(post, executed, source=source)
         except ViewError as error:
             raise ExtensionError(f"[sitegen] {post}: {error}") from None
-        target = Path(app.outdir) / f"{docname}.ipynb"
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+        write_atomic(target, (nbformat.writes(notebook) + "\n").encode("utf-8"))
+        done[docname] = signature
+    state.write_json(DOWNLOADS_STATE, done)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

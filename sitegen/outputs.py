@@ -6,10 +6,10 @@ when its source's mtime moves, so rewriting identical bytes would re-read every 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from sitegen.state import write_atomic
 
 # Folders whose every file the builder owns: a file there that it no longer generates
 # (a tag nobody uses any more) is stale and is removed.
@@ -37,24 +37,12 @@ def stale_files(root: Path, outputs: Mapping[str, bytes]) -> list[str]:
     return sorted(stale)
 
 
-def _write_atomic(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_outputs(root: Path, outputs: Mapping[str, bytes]) -> list[str]:
     """Bring the generated files in line with ``outputs``; return what changed."""
     changed = stale_files(root, outputs)
     for rel in changed:
         if rel in outputs:
-            _write_atomic(root / rel, outputs[rel])
+            write_atomic(root / rel, outputs[rel])
         else:
             (root / rel).unlink()
     return changed

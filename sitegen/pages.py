@@ -9,6 +9,7 @@ is shown as text, never as markup.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,13 +22,6 @@ from sitegen.site import Site, slugify
 if TYPE_CHECKING:
     import pandas as pd
 
-# The original page's header and intro (shared/seeds/index-page.txt).
-KICKER = "ENGINEERING LOGS // KNOWLEDGE BASE"
-HEADING = "Writing about Distributed Systems"
-INTRO = (
-    "Thoughts, deep-dives, and architectural blueprints on building scalable backends, "
-    "cloud infrastructure, and secure APIs. No basic tutorials—just production-grade engineering."
-)
 # Month names fixed here, not taken from the locale, so every machine renders the same bytes.
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -62,10 +56,9 @@ def card_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
-def tags_html(post: dict[str, Any], root: str) -> Markup:
+def tags_html(tags: Iterable[str], root: str) -> Markup:
     items = "".join(
-        f'<li><a href="{root}tags/{html.escape(t)}.html">{html.escape(t)}</a></li>'
-        for t in post["tags"]
+        f'<li><a href="{root}tags/{html.escape(t)}.html">{html.escape(t)}</a></li>' for t in tags
     )
     return Markup(f'<ul class="el-tags" aria-label="Tags">{items}</ul>')
 
@@ -115,12 +108,12 @@ def landing_page(posts: list[dict[str, Any]], frame: pd.DataFrame, site: Site) -
     ]
     return _render(
         "landing.md.j2",
-        kicker=KICKER,
-        heading=HEADING,
-        intro=INTRO,
+        kicker=site.settings.kicker,
+        heading=site.settings.heading,
+        intro=site.settings.intro,
         categories=categories,
         featured=featured,
-        featured_tags=tags_html(featured, "") if featured else "",
+        featured_tags=tags_html(featured["tags"], "") if featured else "",
         has_others=bool(others),
         cards=cards_html(others, ""),
     )

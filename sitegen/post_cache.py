@@ -9,16 +9,13 @@ is a convenience: unreadable or stale, it is ignored and rebuilt, never trusted.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from sitegen.site import STATE_DIR
+from sitegen.state import BuildState, code_version
 
-CACHE_FILE = STATE_DIR / "posts.pickle"
-_CODE = Path(__file__).parent
+CACHE = "posts.pickle"
 
 
 def _stat(path: Path) -> tuple[int, int] | None:
@@ -32,20 +29,19 @@ def _stat(path: Path) -> tuple[int, int] | None:
 def _salt(root: Path) -> str:
     """Changes when anything validation depends on, other than the post, changes."""
     digest = hashlib.sha256((root / "categories.yml").read_bytes())
-    for source in sorted(_CODE.glob("*.py")):
-        digest.update(source.read_bytes())
+    digest.update(code_version().encode())
     return digest.hexdigest()
 
 
 class PostCache:
     def __init__(self, root: Path) -> None:
-        self.file = root / CACHE_FILE
+        self.state = BuildState(root)
         self.salt = _salt(root)
         self.entries: dict[str, dict[str, Any]] = {}
         self.dirty = False
         try:
-            stored = pickle.loads(self.file.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            stored = pickle.loads(self.state.read_bytes(CACHE) or b"")
+        except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
             return
         if isinstance(stored, dict) and stored.get("salt") == self.salt:
             self.entries = stored.get("entries", {})
@@ -76,9 +72,5 @@ class PostCache:
         """Write atomically, and only when something changed."""
         if not self.dirty:
             return
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.file.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump({"salt": self.salt, "entries": self.entries}, handle)
-        os.replace(tmp, self.file)
+        self.state.write_bytes(CACHE, pickle.dumps({"salt": self.salt, "entries": self.entries}))
         self.dirty = False

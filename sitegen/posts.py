@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pandas as pd
 import yaml
 
 from sitegen.post_cache import PostCache
+from sitegen.problems import InvalidPosts, Problem
 from sitegen.readtime import read_time
 from sitegen.site import SLUG, Site
 
@@ -38,26 +38,6 @@ COLUMNS = [
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TASK_ITEM = re.compile(r"^\s*[-*+] \[[ xX]\] ")
 _COLON_FENCE = re.compile(r"^\s*(:{3,})")
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong with one post, printed as ``file: field: message``."""
-
-    path: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.field}: {self.message}"
-
-
-class InvalidPosts(Exception):
-    """Raised with every problem found; nothing has been written when it is raised."""
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = sorted(set(problems))
-        super().__init__("\n".join(map(str, self.problems)))
 
 
 def split_front_matter(text: str) -> tuple[str, int] | None:

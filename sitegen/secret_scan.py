@@ -8,13 +8,13 @@ and the built site after writing it, and fails on a hit. The documented example 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from sitegen.state import BuildState
 
 PATTERNS: dict[str, re.Pattern[str]] = {
     "AWS access key id": re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b"),
@@ -96,8 +96,10 @@ class ScanStamp:
     a leaked secret cannot hide behind an unchanged page.
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    NAME = "secret-scan.stamp"
+
+    def __init__(self, state: BuildState) -> None:
+        self.path = state.path(self.NAME)
 
     def last_clean(self) -> float | None:
         return self.path.stat().st_mtime if self.path.is_file() else None
@@ -115,17 +117,16 @@ class CleanFiles:
     """Source files last found clean, by size and mtime: an unchanged one is not rescanned.
 
     Keyed by each file's own stat rather than a time, so a file copied in with an old mtime
-    is still scanned; and by this module's code, so new patterns rescan everything.
+    is still scanned; and (through the state store) by sitegen's code, so new patterns
+    rescan everything.
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.salt = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-            self.files = stored["files"] if stored.get("salt") == self.salt else {}
-        except (OSError, ValueError, KeyError, AttributeError):
-            self.files = {}
+    NAME = "clean-sources.json"
+
+    def __init__(self, state: BuildState) -> None:
+        self.state = state
+        stored = state.read_json(self.NAME)
+        self.files: dict[str, list[int]] = stored if isinstance(stored, dict) else {}
 
     @staticmethod
     def _key(file: Path) -> list[int]:
@@ -137,12 +138,10 @@ class CleanFiles:
 
     def record(self, files: Iterable[Path]) -> None:
         keys = {str(f): self._key(f) for f in files}
-        if keys == self.files:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps({"salt": self.salt, "files": keys}), encoding="utf-8")
-        self.files = keys
+        if keys != self.files:
+            self.state.write_json(self.NAME, keys)
+            self.files = keys
 
     def clear(self) -> None:
-        self.path.unlink(missing_ok=True)
+        self.state.forget(self.NAME)
         self.files = {}

@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from sitegen.problems import InvalidPosts, Problem
+from sitegen.settings import BLOCK, CONFIG_FILE, Settings
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -40,6 +43,7 @@ class Site:
     repository_url: str
     branch: str
     categories: tuple[Category, ...]
+    settings: Settings = field(default_factory=Settings)
 
     @property
     def category_names(self) -> tuple[str, ...]:
@@ -53,8 +57,15 @@ class Site:
 
 
 def load_site(root: Path) -> Site:
-    """Read ``_config.yml`` and ``categories.yml`` under ``root``."""
+    """Read ``_config.yml`` and ``categories.yml`` under ``root``.
+
+    Raises ``InvalidPosts`` naming every wrong setting in ``_config.yml``'s ``sitegen:``.
+    """
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    block = config.get(BLOCK)
+    problems = Settings.problems_in(block)
+    if problems:
+        raise InvalidPosts(Problem(CONFIG_FILE, where, message) for where, message in problems)
     categories = yaml.safe_load((root / "categories.yml").read_text(encoding="utf-8")) or []
     baseurl = str(config.get("html", {}).get("baseurl", "")).rstrip("/") + "/"
     repository = config.get("repository", {})
@@ -67,11 +78,10 @@ def load_site(root: Path) -> Site:
         categories=tuple(
             Category(name=str(c["name"]), description=str(c["description"])) for c in categories
         ),
+        settings=Settings.from_block(block),
     )
 
 
-# What sitegen keeps between builds (caches, stamps), under the site's root.
-STATE_DIR = Path("_build") / ".sitegen"
 TODAY_ENV = "ENGLOGS_TODAY"
 
 

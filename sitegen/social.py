@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import html
 import importlib.util
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from sitegen.state import write_atomic
 
 if TYPE_CHECKING:
     from PIL import ImageFont
@@ -106,13 +106,8 @@ def ensure_card(outdir: Path, card: Card) -> str:
     relative = f"{CARD_DIR}/{card.filename}"
     target = outdir / relative
     if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Parallel writers may draw the same card: write aside, then rename into place.
-        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        with os.fdopen(handle, "wb") as file:
-            file.write(draw(card))
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a web server must read it
-        os.replace(temporary, target)
+        # Parallel writers may draw the same card: written aside, then renamed into place.
+        write_atomic(target, draw(card), mode=0o644)  # a web server must read it
     return relative
 
 

@@ -12,7 +12,9 @@ import pytest
 
 from conftest import add_backend_posts, run_command
 from sitegen.build import generate
-from sitegen.toc import SIDEBAR_POSTS
+from sitegen.settings import Settings
+
+SIDEBAR_POSTS = Settings().sidebar_posts
 
 
 def test_drafts_and_future_posts_are_published_nowhere(book: Path) -> None:
@@ -111,6 +113,6 @@ def test_the_sidebar_lists_a_category_s_newest_posts_then_links_the_category_pag
         in backend
     )
     # The two oldest are left out of the sidebar (and only those), newest first elsewhere.
-    assert index.summary.unlisted == ["posts/backend-note-01", "posts/older-queue-notes"]
+    assert index.model.unlisted == ["posts/backend-note-01", "posts/older-queue-notes"]
     category_page = index.outputs["categories/backend-architecture.md"].decode()
     assert "older-queue-notes" in category_page and "backend-note-01" in category_page

@@ -1,4 +1,4 @@
-"""The no-change fast path: the recorded index summary is trusted only while nothing moved."""
+"""The no-change fast path: the persisted site index is trusted only while nothing moved."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from conftest import FIXED_TODAY
 from sitegen import index_stamp
 from sitegen.build import build
+from sitegen.state import BuildState
 
 
 def _touch(path: Path) -> None:
@@ -20,13 +21,13 @@ def test_only_a_recorded_build_leaves_a_stamp(book: Path) -> None:
     assert index_stamp.load(book, FIXED_TODAY) is None
 
 
-def test_after_a_build_the_stamp_gives_the_same_summary(book: Path) -> None:
+def test_after_a_build_the_stamp_gives_the_same_typed_index(book: Path) -> None:
     index, _ = build(book, record=True)
-    assert index_stamp.load(book, FIXED_TODAY) == index.summary
-    assert index.summary.unpublished_paths == [
+    assert index_stamp.load(book, FIXED_TODAY) == index.model
+    assert index.model.unpublished_paths == (
         "posts/from-the-future.md",
         "posts/unfinished-draft.md",
-    ]
+    )
 
 
 def test_a_touched_post_or_config_is_not_trusted(book: Path) -> None:
@@ -54,7 +55,7 @@ def test_a_new_day_is_not_trusted(book: Path) -> None:
 
 def test_an_unreadable_stamp_is_ignored(book: Path) -> None:
     build(book, record=True)
-    (book / index_stamp.STAMP_FILE).write_text("{not json", encoding="utf-8")
+    BuildState(book).path(index_stamp.RECORD).write_text("{not json", encoding="utf-8")
     assert index_stamp.load(book, FIXED_TODAY) is None
 
 

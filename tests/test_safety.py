@@ -11,6 +11,7 @@ import pytest
 
 from conftest import copy_book, jupyter_book
 from sitegen.secret_scan import CleanFiles, ScanStamp, scan_text
+from sitegen.state import BuildState
 
 pytestmark = pytest.mark.build
 
@@ -107,27 +108,27 @@ def test_a_secret_added_after_a_clean_build_is_caught_and_stays_caught(book: Pat
 
 def test_a_clean_build_leaves_nothing_for_the_next_scan(built_fixture_book: Path) -> None:
     # The stamp covers every file the build wrote, so a no-change rebuild scans none again.
-    stamp = ScanStamp(built_fixture_book.parent / ".sitegen" / "secret-scan.stamp").last_clean()
+    stamp = ScanStamp(BuildState(built_fixture_book.parent.parent)).last_clean()
     assert stamp is not None
     written = [p for p in built_fixture_book.rglob("*") if p.is_file()]
     assert written and max(p.stat().st_mtime for p in written) <= stamp
 
 
 def test_clean_files_are_rescanned_only_when_they_change(tmp_path: Path) -> None:
-    clean = CleanFiles(tmp_path / "state" / "clean.json")
+    clean = CleanFiles(BuildState(tmp_path))
     one, two = tmp_path / "one.md", tmp_path / "two.md"
     one.write_text("fine", encoding="utf-8")
     two.write_text("fine too", encoding="utf-8")
     assert clean.changed([one, two]) == [one, two]
     clean.record([one, two])
-    reloaded = CleanFiles(tmp_path / "state" / "clean.json")
+    reloaded = CleanFiles(BuildState(tmp_path))
     assert reloaded.changed([one, two]) == []
     old = two.stat().st_mtime_ns
     two.write_text("different size", encoding="utf-8")
     os.utime(two, ns=(old, old))  # copied in with its old mtime: the size still differs
     assert reloaded.changed([one, two]) == [two]
     reloaded.clear()
-    assert CleanFiles(tmp_path / "state" / "clean.json").changed([one]) == [one]
+    assert CleanFiles(BuildState(tmp_path)).changed([one]) == [one]
 
 
 def test_documented_example_keys_are_allowed() -> None:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from sitegen.build import build
-from sitegen.posts import InvalidPosts
+from sitegen.problems import InvalidPosts
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,16 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
-import jupytext
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError
-
-from sitegen import failures
+from sitegen.jupyter import PostFailed, run_in_fresh_kernel
 from sitegen.readtime import read_time
-from sitegen.site import STATE_DIR
 
 DEFAULT_TIMEOUT_S = 120
 
@@ -28,35 +22,6 @@ def book_root(path: Path) -> Path:
     """The book a post belongs to (the nearest folder with ``_config.yml``), else its folder."""
     folder = path.resolve().parent
     return next((p for p in (folder, *folder.parents) if (p / "_config.yml").is_file()), folder)
-
-
-def execute(path: Path, timeout: int) -> float:
-    """Execute the notebook in its own folder (as the build does) and return the seconds.
-
-    A failing cell raises ``PostFailed`` with the one-line report; the traceback is logged.
-    """
-    notebook = jupytext.read(path)
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    start = time.perf_counter()
-    try:
-        client.execute()
-    except (CellExecutionError, CellTimeoutError) as error:
-        failure = failures.describe(notebook, error)
-        log = book_root(path) / STATE_DIR / "failures" / f"check-post-{path.stem}.log"
-        failures.write_log(log, str(path), failure)
-        text = path.read_text(encoding="utf-8") if path.suffix == ".md" else None
-        report = failures.message(str(path), failure, failures.shown_path(log), text)
-        raise PostFailed(report) from None
-    return time.perf_counter() - start
-
-
-class PostFailed(Exception):
-    """A cell failed; the message says where, what and where the full traceback is."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         line = f"{path}: read {rt.minutes} min ({counts})"
         if not args.no_run:
             try:
-                line += f"; executed in {execute(path, args.timeout):.1f} s"
+                seconds = run_in_fresh_kernel(path, args.timeout, book_root(path))
+                line += f"; executed in {seconds:.1f} s"
             except PostFailed as error:
                 failed = True
                 line += f"; FAILED\n{error}"

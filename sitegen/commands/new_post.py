@@ -15,7 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-from sitegen.posts import InvalidPosts, read_post
+from sitegen.posts import read_post
+from sitegen.problems import InvalidPosts
 from sitegen.site import SLUG, load_site, slugify
 
 TEMPLATE = """\
@@ -119,9 +120,15 @@ def main(argv: list[str] | None = None) -> int:
     text = render(args.title, args.category, tags, summary, args.date)
 
     # Validate before writing, with the same checks the build runs.
+    try:
+        site = load_site(root)
+    except InvalidPosts as error:  # a wrong setting in _config.yml
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 2
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    _, problems = read_post(path, root, load_site(root))
+    _, problems = read_post(path, root, site)
     if problems:
         path.unlink()
         for problem in InvalidPosts(problems).problems:

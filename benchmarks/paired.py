@@ -1,0 +1,174 @@
+"""This pipeline against stock Jupyter Book 1, side by side in one run: paired ratios.
+
+    python benchmarks/paired.py                  # 20-post synthetic sites, 2 rounds
+    python benchmarks/paired.py --posts 10 --rounds 1
+
+Each case builds two copies of the same site: "ours" (``_config.yml`` as it is, so the
+``sitegen`` extension runs) and "stock" (the same files, ``sitegen.sphinx_ext`` removed from
+``extra_extensions``: plain Jupyter Book 1 with myst-nb executing through jupyter-cache;
+its TOC and index pages are generated once beforehand with ``build-index`` so both build
+the same pages). Within a round the two builds of a scenario run back to back, ours first
+in odd rounds and stock first in even ones, so a load spike on the shared machine hits both
+sides alike; the ratio ours / stock is taken within each pair, and the table reports the
+median ratio over rounds.
+
+Cases: synthetic sites of N posts whose code cells are all distinct (a real site) and all
+identical (jupyter-cache's hash matching: stock executes such code once). Scenarios: cold
+build (no ``_build``) and one post's code edited (a warm rebuild). Writes
+``benchmarks/paired.json`` and the "Paired with stock Jupyter Book 1" section of
+``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from run import build, executed_count
+from synthetic import REPO, make_site
+
+RESULTS = REPO / "benchmarks" / "paired.json"
+REPORT = REPO / "docs" / "benchmarks.md"
+BUILD_INDEX = str(Path(sys.executable).with_name("build-index"))
+SECTION = "## Paired with stock Jupyter Book 1"
+EXTENSION = ", sitegen.sphinx_ext]"
+
+
+def make_stock(ours: Path, stock: Path) -> None:
+    """The same site without the sitegen extension, its generated pages written beforehand."""
+    shutil.copytree(ours, stock, ignore=shutil.ignore_patterns("_build"))
+    config = stock / "_config.yml"
+    text = config.read_text(encoding="utf-8")
+    assert EXTENSION in text, "the extension is no longer loaded as benchmarks/paired.py expects"
+    config.write_text(text.replace(EXTENSION, "]"), encoding="utf-8")
+    subprocess.run([BUILD_INDEX, "--root", str(stock)], check=True, capture_output=True)
+
+
+def edit_code(site: Path, post: int) -> None:
+    path = site / "posts" / f"synthetic-post-{post}.md"
+    text = path.read_text(encoding="utf-8")
+    end = text.rindex("```\n")
+    path.write_text(text[:end] + f"edited = {len(text)}\n" + text[end:], encoding="utf-8")
+
+
+def timed(site: Path) -> dict[str, object]:
+    seconds, log, ok = build(site)
+    if not ok:
+        print(log[-3000:], file=sys.stderr)
+    return {"seconds": round(seconds, 2), "executed": executed_count(log), "ok": ok}
+
+
+def one_round(
+    root: Path, posts: int, identical: bool, stock_first: bool
+) -> list[dict[str, object]]:
+    kind = "identical" if identical else "distinct"
+    ours = make_site(root / f"ours-{kind}", posts, "trivial", identical=identical)
+    stock = root / f"stock-{kind}"
+    make_stock(ours, stock)
+    sides = (
+        [("stock", stock), ("ours", ours)] if stock_first else [("ours", ours), ("stock", stock)]
+    )
+    rows = []
+    for scenario in ("cold build", "one post's code edited"):
+        if scenario != "cold build":
+            for _, site in sides:
+                edit_code(site, posts // 2)
+        pair = {side: timed(site) for side, site in sides}
+        row = {"case": f"{posts} posts, {kind} code", "scenario": scenario, **pair}
+        ours_s, stock_s = pair["ours"]["seconds"], pair["stock"]["seconds"]
+        row["ratio"] = round(float(ours_s) / float(stock_s), 2)
+        print(
+            f"  {row['case']}, {scenario}: ours {ours_s} s, stock {stock_s} s, "
+            f"ratio {row['ratio']}, executed {pair['ours']['executed']}/{pair['stock']['executed']}"
+        )
+        rows.append(row)
+    shutil.rmtree(ours)
+    shutil.rmtree(stock)
+    return rows
+
+
+def summarise(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    keys = sorted({(str(r["case"]), str(r["scenario"])) for r in rows})
+    table = []
+    for case, scenario in keys:
+        pairs = [r for r in rows if r["case"] == case and r["scenario"] == scenario]
+        table.append(
+            {
+                "case": case,
+                "scenario": scenario,
+                "ours_s": [p["ours"]["seconds"] for p in pairs],
+                "stock_s": [p["stock"]["seconds"] for p in pairs],
+                "ratios": [p["ratio"] for p in pairs],
+                "median_ratio": round(statistics.median(float(p["ratio"]) for p in pairs), 2),
+                "executed": [(p["ours"]["executed"], p["stock"]["executed"]) for p in pairs],
+                "all_ok": all(p["ours"]["ok"] and p["stock"]["ok"] for p in pairs),
+            }
+        )
+    return table
+
+
+def report(table: list[dict[str, object]], posts: int, rounds: int) -> str:
+    lines = [
+        SECTION,
+        "",
+        f"Measured {dt.date.today().isoformat()} by `python benchmarks/paired.py --posts {posts} "
+        f"--rounds {rounds}` on {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}, while other work shared the machine. "
+        "Each ratio is ours ÷ stock within one back-to-back pair (order alternating by round); "
+        "below 1 means this pipeline is faster. Small synthetic sites (one trivial cell a "
+        "post), to keep the run short: the real site was not part of this run.",
+        "",
+        "| Case | Scenario | Ours (s) | Stock (s) | Ratio per round | Median ratio | "
+        "Executed (ours/stock) | All built |",
+        "| --- | --- | --- | --- | --- | ---: | --- | --- |",
+    ]
+    for row in table:
+        lines.append(
+            f"| {row['case']} | {row['scenario']} | {', '.join(map(str, row['ours_s']))} | "
+            f"{', '.join(map(str, row['stock_s']))} | {', '.join(map(str, row['ratios']))} | "
+            f"**{row['median_ratio']}** | {', '.join(f'{a}/{b}' for a, b in row['executed'])} | "
+            f"{'yes' if row['all_ok'] else '**no**'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str) -> None:
+    doc = REPORT.read_text(encoding="utf-8")
+    if SECTION in doc:
+        start = doc.index(SECTION)
+        after = doc.find("\n## ", start + len(SECTION))
+        doc = doc[:start] + text + (doc[after:] if after >= 0 else "")
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + text
+    REPORT.write_text(doc, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posts", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_ in range(args.rounds):
+            print(f"round {round_ + 1} of {args.rounds}")
+            for identical in (False, True):
+                rows += one_round(Path(tmp), args.posts, identical, stock_first=round_ % 2 == 1)
+    table = summarise(rows)
+    RESULTS.write_text(json.dumps({"rows": rows, "table": table}, indent=2) + "\n", "utf-8")
+    write_section(report(table, args.posts, args.rounds))
+    print(f"wrote {RESULTS.relative_to(REPO)} and the paired section of docs/benchmarks.md")
+    return 0 if all(row["all_ok"] for row in table) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

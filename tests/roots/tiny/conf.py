@@ -1,0 +1,1 @@
+# Settings come from the tests (confoverrides), as Jupyter Book passes them to Sphinx.
