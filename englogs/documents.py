@@ -18,10 +18,14 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+if TYPE_CHECKING:  # reportlab is imported lazily: only PDF rendering needs it
+    from reportlab.pdfgen.canvas import Canvas
 
 DOC_TYPES: tuple[str, ...] = ("invoice", "receipt", "contract", "identity", "bank_statement")
 TYPE_MIX: Mapping[str, float] = {
@@ -599,7 +603,8 @@ def render_scan(doc: Document, width: int = 560, seed: int = 0) -> Image.Image:
         draw.text((36 * scale, y), line, fill=20, font=mono if is_mrz else sans)
         y += 22 * scale
     rng = np.random.default_rng(seed)
-    img = img.rotate(float(rng.uniform(-1.0, 1.0)), fillcolor=255, resample=Image.BICUBIC)
+    tilt = float(rng.uniform(-1.0, 1.0))
+    img = img.rotate(tilt, fillcolor=255, resample=Image.Resampling.BICUBIC)
     img = img.filter(ImageFilter.GaussianBlur(0.6))
     noisy = np.asarray(img, dtype=np.float64) + rng.normal(0, 10, (height, width))
     return Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
@@ -652,9 +657,9 @@ def render_pdf(
     return buf.getvalue()
 
 
-def _flush_pairs(pdf: object, pending: list[tuple[float, str, str]]) -> None:
+def _flush_pairs(pdf: Canvas, pending: list[tuple[float, str, str]]) -> None:
     for y, label, _ in pending:
-        pdf.drawString(40, y, label)  # type: ignore[attr-defined]
+        pdf.drawString(40, y, label)
     for y, _, value in pending:
-        pdf.drawString(200, y, value)  # type: ignore[attr-defined]
+        pdf.drawString(200, y, value)
     pending.clear()

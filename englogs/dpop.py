@@ -20,7 +20,7 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -29,7 +29,8 @@ import jwt
 import redis
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-Clock = Callable[[], float]
+from englogs.clock import Clock
+
 PROOF_TYPE = "dpop+jwt"
 ALLOWED_ALGORITHMS = ("ES256", "EdDSA")  # asymmetric only: a MAC or "none" proves nothing
 _THUMBPRINT_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib as mpl
+from cycler import cycler  # matplotlib's own dependency; mpl.cycler is an untyped re-export
 
 # Colour-blind-safe palette (Okabe–Ito), in the order posts use for "before/after" pairs.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -22,7 +23,7 @@ def use_house_style() -> None:
             "axes.spines.top": False,
             "axes.spines.right": False,
             "axes.titleweight": "bold",
-            "axes.prop_cycle": mpl.cycler(color=PALETTE),
+            "axes.prop_cycle": cycler(color=PALETTE),
             "font.size": 10,
             "legend.frameon": False,
             # Fixed hash salt and no timestamps: the same data gives the same image bytes.

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import psutil  # type: ignore[import-untyped]
 import redis
@@ -45,13 +46,13 @@ class LocalRedis:
     def version(self) -> str:
         return str(self.client.info("server")["redis_version"])
 
-    def connect(self, **kwargs: object) -> redis.Redis:
+    def connect(self, **kwargs: Any) -> redis.Redis:
         """A new redis-py client with its own connection pool, as a second process would have.
 
         Keyword arguments go to :class:`redis.Redis` (``decode_responses``,
         ``single_connection_client``...). The client is closed when the server stops.
         """
-        conn = redis.Redis(unix_socket_path=self.socket_path, **kwargs)  # type: ignore[arg-type]
+        conn = redis.Redis(unix_socket_path=self.socket_path, **kwargs)
         self._clients.append(conn)
         return conn
 

@@ -42,7 +42,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-Clock = Callable[[], float]
+from englogs.clock import Clock
+
 EventSink = Callable[[str, Mapping[str, Any]], None]
 
 ALGORITHM = "EdDSA"

@@ -10,6 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from englogs.clock import FakeClock
 from englogs.dpop import (
     DPoPKey,
     DPoPRejected,
@@ -27,17 +28,9 @@ NOW = 1_700_000_000.0
 URL = "https://api.example.test/orders"
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(NOW)
 
 
 @pytest.fixture

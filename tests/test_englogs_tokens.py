@@ -11,6 +11,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from englogs.clock import FakeClock
 from englogs.redis_local import local_redis
 from englogs.tokens import (
     DEFAULT_LEEWAY_S,
@@ -36,17 +37,9 @@ from englogs.tokens import (
 ISS, AUD = "https://auth.example.test", "api"
 
 
-class FakeClock:
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(1_700_000_000.0)
 
 
 @pytest.fixture

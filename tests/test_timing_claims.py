@@ -114,12 +114,19 @@ def englogs_timing_functions() -> set[str]:
 
 
 def target_names(target: ast.AST) -> set[str]:
-    """Base names bound or mutated by an assignment target (``x``, ``x[k]``, ``x.a``, tuples)."""
-    names = set()
-    for node in ast.walk(target):
-        if isinstance(node, ast.Name):
-            names.add(node.id)
-    return names
+    """Base names bound or mutated by an assignment target (``x``, ``x[k]``, ``x.a``, tuples).
+
+    Only the container is a timing after ``times[i] = t``, not the index ``i``.
+    """
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, ast.Subscript | ast.Attribute):
+        return target_names(target.value)
+    if isinstance(target, ast.Starred):
+        return target_names(target.value)
+    if isinstance(target, ast.Tuple | ast.List):
+        return set().union(*(target_names(e) for e in target.elts))
+    return set()
 
 
 def uses(node: ast.AST, names: set[str]) -> bool:
@@ -166,7 +173,7 @@ def reads_timing(test: ast.AST, tainted: set[str], timing_functions: set[str]) -
     for node in ast.walk(test):
         if isinstance(node, ast.Subscript | ast.Attribute):
             words = labels(node)
-            if words and words[0] in tainted and any(TIME_WORD.search(w) for w in words[1:]):
+            if words and words[0] in tainted and any(TIME_WORD.search(w) for w in words):
                 return True
         elif (
             isinstance(node, ast.Name)
@@ -339,6 +346,17 @@ def test_counts_simulated_time_and_justified_timings_pass(tmp_path: Path) -> Non
         ),
     )
     assert timing_asserts(path, set()) == []
+
+
+def test_an_index_is_not_a_timing(tmp_path: Path) -> None:
+    path = write_notebook(
+        tmp_path,
+        CELL.format(
+            "import time\ntimes = {}\nfor i in range(3):\n    times[i] = time.perf_counter()"
+        )
+        + CELL.format("assert i == 2\nassert times[2] >= times[0]"),
+    )
+    assert [a.line for a in timing_asserts(path, set())] == ["assert times[2] >= times[0]"]
 
 
 def test_englogs_timing_helpers_are_recognised(helpers: set[str]) -> None:
