@@ -127,7 +127,7 @@ def read_for_execution(env: BuildEnvironment, docname: str, path: Path) -> Pendi
     from myst_nb.core.read import create_nb_reader
 
     nb_config: NbParserConfig = getattr(env, "mystnb_config")  # noqa: B009 - set by myst-nb
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8-sig")  # as Sphinx reads it: a BOM is not text
     reader = create_nb_reader(str(path), getattr(env, "myst_config"), nb_config, text)  # noqa: B009
     if reader is None:
         return None

@@ -37,7 +37,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.errors import ConfigError, SphinxError
 from sphinx.util import logging
 
-from sitegen import index_stamp, jupyter, social
+from sitegen import index_stamp, jupyter, safe_text, social
 from sitegen.model import PostRecord, SiteIndex
 from sitegen.pages import display_date, tags_html
 from sitegen.related import provenance_html, related_posts_html
@@ -50,6 +50,15 @@ LOGGER = logging.getLogger(__name__)
 
 class SecretsFound(SphinxError):
     category = "Secrets found"
+
+
+class InvalidInputs(SystemExit):
+    """Ends the build with status 1 and only this message: one line per problem.
+
+    A ``ConfigError`` is printed by Sphinx and then again inside jupyter-book's
+    ``RuntimeError`` traceback; ``SystemExit`` passes through both (they catch
+    ``Exception``). With ``-v`` the ``ConfigError`` and its traceback are kept.
+    """
 
 
 class SitegenDomain(Domain):
@@ -108,7 +117,7 @@ class Pipeline:
         root = Path(app.srcdir)
         index = index_stamp.load(root, today().isoformat())
         if index is None:
-            index = _build_index(root)
+            index = _build_index(root, verbose=app.verbosity > 0)
         self.index = index
         sources = [root / post.path for post in index.posts] + _lab_sources(root, index.labs)
         clean = CleanFiles(BuildState(root))
@@ -234,17 +243,18 @@ class Pipeline:
         )
 
 
-def _build_index(root: Path) -> SiteIndex:
+def _build_index(root: Path, verbose: bool = False) -> SiteIndex:
     from sitegen.build import build  # pandas: only when the index must be rebuilt
     from sitegen.problems import InvalidPosts
 
     try:
         index, changed = build(root, record=True)
     except InvalidPosts as error:
-        raise ConfigError(
-            f"{len(error.problems)} problem(s) in the posts' front matter; nothing was built:\n"
-            + "\n".join(f"  {problem}" for problem in error.problems)
-        ) from None
+        text = "\n".join(map(str, error.problems))
+        text += f"\n{len(error.problems)} problem(s) in the posts and labs; nothing was built."
+        if verbose:
+            raise ConfigError(text) from error
+        raise InvalidInputs(text) from None
     if changed:
         LOGGER.info("[sitegen] index regenerated: %s", ", ".join(changed))
     return index.model
@@ -338,4 +348,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("build-finished", scan_built_site, priority=900)
     # After sphinx-book-theme (priority 500) has set the page title.
     app.connect("html-page-context", escape_page_title, priority=900)
+    app.connect("html-page-context", safe_text.escape_search_titles)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -36,7 +36,7 @@ def test_drafts_and_future_posts_are_published_nowhere(book: Path) -> None:
 
 
 def test_a_future_post_publishes_on_its_date(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ENGLOGS_TODAY", "2999-01-01")
+    monkeypatch.setenv("ENGLOGS_TODAY", "2030-06-01")
     assert "from-the-future" in set(generate(book).published["slug"])
 
 
