@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import platform
 import re
+import signal
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
@@ -261,7 +262,9 @@ def execute_stale(cache_path: str, pending: Iterable[Pending]) -> Report:
 
     jobs = [_job(members[0]) for members in groups.values()]
     context = multiprocessing.get_context("spawn")  # no inherited kernels, sockets or locks
-    with ProcessPoolExecutor(worker_count(len(jobs)), mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        worker_count(len(jobs)), mp_context=context, initializer=ignore_interrupts
+    ) as pool:
         outcomes = list(pool.map(_execute, jobs))
 
     for outcome, members in zip(outcomes, groups.values(), strict=True):
@@ -284,6 +287,12 @@ def execute_stale(cache_path: str, pending: Iterable[Pending]) -> Report:
         for member in members:
             report.provenance[member.docname] = _provenance(record)
     return report
+
+
+def ignore_interrupts() -> None:
+    """In each executor: Ctrl-C reaches the whole process group, and the build's own
+    handler (``sitegen.interrupt``) stops the executors and their kernels."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _job(item: Pending) -> Job:
