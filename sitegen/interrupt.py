@@ -7,9 +7,9 @@ SIGINT and SIGTERM are handled here: every descendant is asked to stop (SIGTERM)
 still running after a grace period are killed, and the build ends with one line and the
 conventional status (130 for SIGINT, 143 for SIGTERM). Executors ignore SIGINT (as kernels
 do), so a terminal's Ctrl-C, sent to the whole process group, is handled here once. The
-handlers are put back when the build finishes. What the next build needs is ensured elsewhere: jupyter-cache only ever
-holds finished executions, and ``sitegen.publish`` rewrites every page after a build that
-did not finish.
+handlers are put back when the build finishes. What the next build needs is ensured
+elsewhere: jupyter-cache only ever holds finished executions, and ``sitegen.publish``
+rewrites every page after a build that did not finish.
 """
 
 from __future__ import annotations
