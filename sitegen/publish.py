@@ -101,7 +101,7 @@ class Publisher:
         found: set[tuple[str, Any]] = set()
         while True:
             try:
-                found.add(tuple(links.get_nowait()))  # type: ignore[arg-type]
+                found.add(tuple(links.get_nowait()))
             except queue.Empty:
                 break
         listed = {link for link, _ in found}

@@ -26,7 +26,7 @@ import hashlib
 import html
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -75,7 +75,7 @@ def plugins() -> list[BasePlugin]:
         OpenAIProjectKeyDetector,
     )
 
-    mapping = get_mapping_from_secret_type_to_class()
+    mapping: Mapping[str, type[BasePlugin]] = get_mapping_from_secret_type_to_class()
     found: list[BasePlugin] = [
         cls() for kind, cls in sorted(mapping.items()) if kind not in _LEFT_OUT
     ]

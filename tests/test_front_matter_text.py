@@ -9,11 +9,13 @@ import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from bs4 import BeautifulSoup
 
 from conftest import FIXTURES, copy_book, jupyter_book
+from sitegen import safe_text
 
 pytestmark = pytest.mark.build
 
@@ -117,3 +119,10 @@ def test_a_hostile_post_stops_the_build_with_one_line_and_no_traceback(book: Pat
     assert "Traceback" not in output
     verbose = jupyter_book(book, "-v")
     assert verbose.returncode != 0 and "Traceback" in verbose.stdout + verbose.stderr
+
+
+def test_escape_search_titles_escapes_the_page_just_indexed_only() -> None:
+    titles = {"new": [("<img src=x>", "id")], "old": [("&lt;b&gt;", None)]}
+    app = SimpleNamespace(builder=SimpleNamespace(indexer=SimpleNamespace(_all_titles=titles)))
+    safe_text.escape_search_titles(app, "new", "page.html", {}, object())  # type: ignore[arg-type]
+    assert titles == {"new": [("&lt;img src=x&gt;", "id")], "old": [("&lt;b&gt;", None)]}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from sitegen import secret_plugins
 from sitegen.secret_scan import SITE_SUFFIXES, SOURCE_SUFFIXES, scan_files, scan_text
 
 RNG = random.Random(12)
@@ -133,3 +134,16 @@ def test_a_key_merely_containing_example_is_not_allowed() -> None:
     secret = "wJalrXUtnFEMI/K7MDENG/" + _random(8) + "EXAMPLEKEY"
     found = scan_text(f"aws_secret_access_key = {secret}", "x")
     assert "AWS Secret Access Key" in [f.kind for f in found]
+
+
+def test_the_secret_plugins_run_after_detect_secrets_own() -> None:
+    from sitegen.secret_scan import plugins
+
+    ours = {
+        secret_plugins.AWSSecretAccessKeyDetector,
+        secret_plugins.GitHubFineGrainedTokenDetector,
+        secret_plugins.OpenAIProjectKeyDetector,
+    }
+    kinds = [type(plugin) for plugin in plugins()]
+    assert set(kinds[-3:]) == ours and len(kinds) > 15
+    assert not {"Secret Keyword", "Hex High Entropy String"} & {p.secret_type for p in plugins()}
