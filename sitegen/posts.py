@@ -38,7 +38,7 @@ REFUSED = {"myst": "changes how the page is rendered (html_meta, substitutions);
 # them can turn text into markup.
 MYSTNB_ALLOWED = frozenset(
     {
-        "execution_timeout", "execution_allow_errors", "execution_raise_on_error",
+        "execution_mode", "execution_timeout", "execution_allow_errors", "execution_raise_on_error",
         "execution_in_temp", "execution_show_tb", "merge_streams", "number_source_lines",
         "remove_code_source", "remove_code_outputs", "output_stderr",
     }

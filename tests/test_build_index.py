@@ -100,6 +100,7 @@ def test_markup_in_titles_and_summaries_is_escaped_everywhere(book: Path) -> Non
 
 
 def test_hand_written_extra_files_are_never_deleted(book: Path) -> None:
+    assert run_command("build-index", "--root", book).returncode == 0  # _extra/, tags/
     (book / "_extra" / "robots.txt").write_text("User-agent: *\n", encoding="utf-8")
     (book / "_extra" / "CNAME").write_text("logs.example.org\n", encoding="utf-8")
     (book / "tags" / "no-longer-used.md").write_text("# gone\n", encoding="utf-8")
