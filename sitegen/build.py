@@ -11,9 +11,11 @@ from pathlib import Path
 import pandas as pd
 
 from sitegen import feeds, index_stamp, pages
+from sitegen.inputs import lab_problems
 from sitegen.model import PostRecord, SiteIndex, link_posts
 from sitegen.outputs import encode_all, stale_files, write_outputs
 from sitegen.posts import load_posts, published
+from sitegen.problems import InvalidPosts
 from sitegen.site import Site, load_site, today
 from sitegen.toc import lab_files, toc
 
@@ -80,7 +82,13 @@ def generate(root: Path, on: dt.date | None = None, *, save_cache: bool = True) 
     Raises sitegen.posts.InvalidPosts with every problem found.
     """
     site = load_site(root)
-    frame = load_posts(root, site, save_cache=save_cache)
+    lab_issues = lab_problems(root)  # checked first: a broken lab must not reach _toc.yml
+    try:
+        frame = load_posts(root, site, save_cache=save_cache and not lab_issues)
+    except InvalidPosts as error:
+        raise InvalidPosts([*error.problems, *lab_issues]) from None
+    if lab_issues:
+        raise InvalidPosts(lab_issues)
     visible = published(frame, on or today())
     labs = lab_files(root)
     posts = pages.card_records(visible)

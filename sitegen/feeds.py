@@ -7,6 +7,7 @@ newest post's date) and fixed key order.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 
 import pandas as pd
@@ -39,11 +40,13 @@ def rss_feed(frame: pd.DataFrame, site: Site) -> bytes:
     for post in frame.head(site.settings.feed_entries).to_dict("records"):
         entry = feed.add_entry(order="append")
         url = site.absolute_url(post["url"])
-        entry.title(post["title"])
+        # RSS readers render <title> and <description> as HTML: escaped here and again by
+        # the XML writer, so a reader shows the posts.json text ("<b>" stays "<b>").
+        entry.title(html.escape(post["title"], quote=False))
         entry.link(href=url)
         entry.guid(url, permalink=True)
         entry.pubDate(_midnight_utc(post["date"]))
-        entry.description(post["summary"])
+        entry.description(html.escape(post["summary"], quote=False))
         for term in [post["category"], *post["tags"]]:
             entry.category(term=term)
     rss: bytes = feed.rss_str(pretty=True)

@@ -30,6 +30,7 @@ import multiprocessing
 import os
 import platform
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -130,7 +131,7 @@ def read_for_execution(env: BuildEnvironment, docname: str, path: Path) -> Pendi
     from myst_nb.core.read import create_nb_reader
 
     nb_config: NbParserConfig = getattr(env, "mystnb_config")  # noqa: B009 - set by myst-nb
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8-sig")  # as Sphinx reads it: a BOM is not text
     reader = create_nb_reader(str(path), getattr(env, "myst_config"), nb_config, text)  # noqa: B009
     if reader is None:
         return None
@@ -295,7 +296,9 @@ def execute_stale(cache_path: str, pending: Iterable[Pending], root: Path) -> Re
         outcomes = [_execute(jobs[0])]
     else:
         context = multiprocessing.get_context("spawn")  # no inherited kernels, sockets or locks
-        with ProcessPoolExecutor(worker_count(len(jobs)), mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            worker_count(len(jobs)), mp_context=context, initializer=ignore_interrupts
+        ) as pool:
             outcomes = list(pool.map(_execute, jobs))
 
     for outcome, members in zip(outcomes, groups.values(), strict=True):
@@ -318,6 +321,12 @@ def execute_stale(cache_path: str, pending: Iterable[Pending], root: Path) -> Re
         for member in members:
             report.provenance[member.docname] = _provenance(record)
     return report
+
+
+def ignore_interrupts() -> None:
+    """In each executor: Ctrl-C reaches the whole process group, and the build's own
+    handler (``sitegen.interrupt``) stops the executors and their kernels."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _job(item: Pending) -> Job:

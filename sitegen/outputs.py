@@ -12,8 +12,10 @@ from pathlib import Path
 from sitegen.state import write_atomic
 
 # Folders whose every file the builder owns: a file there that it no longer generates
-# (a tag nobody uses any more) is stale and is removed.
-OWNED_DIRS = ("categories", "tags", "_extra")
+# (a tag nobody uses any more) is stale and is removed. Not ``_extra/``: the builder writes
+# its feed and index files there, but an author's robots.txt or CNAME sits beside them and
+# is never touched.
+OWNED_DIRS = ("categories", "tags")
 
 
 def _owned_files(root: Path) -> set[str]:

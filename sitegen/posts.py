@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,11 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from sitegen.inputs import link_problem
 from sitegen.post_cache import PostCache
 from sitegen.problems import InvalidPosts, Problem
 from sitegen.readtime import read_time
-from sitegen.site import SLUG, Site
+from sitegen.site import SLUG, Site, today
 
 try:  # The C loader is ~10x faster; it matters at thousands of posts.
     from yaml import CSafeLoader as _Loader
@@ -28,7 +30,23 @@ except ImportError:  # pragma: no cover - pure-Python PyYAML
 REQUIRED = ("title", "date", "category", "tags", "summary")
 OPTIONAL = ("featured", "draft", "updated")
 NOTEBOOK_KEYS = ("jupytext", "kernelspec")
-ALLOWED = frozenset(REQUIRED + OPTIONAL + NOTEBOOK_KEYS + ("mystnb", "myst"))
+ALLOWED = frozenset(REQUIRED + OPTIONAL + NOTEBOOK_KEYS + ("mystnb",))
+# Keys that change how myst renders the page (``myst: html_meta`` can add a refresh to
+# another site, substitutions inject Markdown): refused in a post, whatever they hold.
+REFUSED = {"myst": "changes how the page is rendered (html_meta, substitutions); remove it"}
+# The only per-post myst-nb settings: how the post executes and which parts show. None of
+# them can turn text into markup.
+MYSTNB_ALLOWED = frozenset(
+    {
+        "execution_mode", "execution_timeout", "execution_allow_errors", "execution_raise_on_error",
+        "execution_in_temp", "execution_show_tb", "merge_streams", "number_source_lines",
+        "remove_code_source", "remove_code_outputs", "output_stderr",
+    }
+)  # fmt: skip
+RESERVED_SLUGS = frozenset({"index", "genindex", "search"})  # pages Sphinx itself writes
+RESERVED_TAGS = frozenset({"index"})  # tags/index.html is the all-tags page
+EARLIEST_YEAR = 1990
+LATEST_YEARS_AHEAD = 10
 MAX_TITLE = 120
 MAX_SUMMARY = 300
 COLUMNS = [
@@ -38,6 +56,23 @@ COLUMNS = [
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TASK_ITEM = re.compile(r"^\s*[-*+] \[[ xX]\] ")
 _COLON_FENCE = re.compile(r"^\s*(:{3,})")
+BOM = "\ufeff"
+
+
+def one_line_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a one-line field (a line break or a control character)."""
+    for position, char in enumerate(value, 1):
+        if unicodedata.category(char) in {"Cc", "Zl", "Zp"} or char in _BIDI_CONTROLS:
+            kind = "a line break" if char in "\r\n\u2028\u2029\x85" else "a control character"
+            return (
+                f"contains {kind} (U+{ord(char):04X} at character {position});"
+                " write it on one line as plain text"
+            )
+    return None
+
+
+# Characters that reorder the text around them (Trojan Source): a title is shown as written.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def split_front_matter(text: str) -> tuple[str, int] | None:
@@ -88,6 +123,8 @@ class _Checker:
             self.problem(field, "is empty")
         elif len(value) > limit:
             self.problem(field, f"is {len(value)} characters; keep it under {limit}")
+        elif (why := one_line_problem(value)) is not None:
+            self.problem(field, why)
         else:
             return " ".join(value.split())
         return None
@@ -104,10 +141,15 @@ class _Checker:
             self.problem(field, f"{value!r} is not a date written YYYY-MM-DD")
             return None
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError as error:
             self.problem(field, f"{value!r} is not a real date ({error})")
             return None
+        latest = today().year + LATEST_YEARS_AHEAD
+        if not EARLIEST_YEAR <= day.year <= latest:
+            self.problem(field, f"{value!r} is outside {EARLIEST_YEAR}-01-01..{latest}-12-31")
+            return None
+        return day
 
     def flag(self, field: str) -> bool:
         value = self.meta.get(field, False)
@@ -132,6 +174,8 @@ class _Checker:
         for tag in value:
             if not isinstance(tag, str) or not SLUG.match(tag):
                 self.problem("tags", f"{tag!r} is not a lowercase-hyphenated slug")
+            elif tag in RESERVED_TAGS:
+                self.problem("tags", f"{tag!r} is reserved (tags/{tag}.html is a site page)")
             elif tag in tags:
                 self.problem("tags", f"{tag!r} is listed twice")
             else:
@@ -147,6 +191,21 @@ class _Checker:
             )
             return None
         return value
+
+    def rendering_keys(self) -> None:
+        """Refuse the keys that change how a page renders; keep ``mystnb`` to an allowlist."""
+        for key, why in REFUSED.items():
+            if key in self.meta:
+                self.problem(key, why)
+        settings = self.meta.get("mystnb")
+        if settings is None:
+            return
+        if not isinstance(settings, dict):
+            self.problem("mystnb", f"must be a mapping of settings, got {settings!r}")
+            return
+        allowed = ", ".join(sorted(MYSTNB_ALLOWED))
+        for key in sorted(set(settings) - MYSTNB_ALLOWED, key=str):
+            self.problem(f"mystnb.{key}", f"not allowed in a post; allowed: {allowed}")
 
     def notebook_header(self) -> None:
         fmt = (self.meta.get("jupytext") or {}).get("text_representation", {})
@@ -182,9 +241,26 @@ def body_problems(path: str, text: str) -> list[Problem]:
     return []
 
 
+def _aliases(yaml_text: str) -> bool:
+    """Whether the YAML uses anchors or aliases (found by the scanner, before anything is
+    built: a 'billion laughs' alias bomb is refused in microseconds, not expanded)."""
+    if "&" not in yaml_text and "*" not in yaml_text:
+        return False
+    tokens = yaml.scan(yaml_text, Loader=_Loader)
+    return any(isinstance(t, yaml.AnchorToken | yaml.AliasToken) for t in tokens)
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8 text as written, with a byte-order mark dropped and CRLF read as LF.
+
+    Raises UnicodeDecodeError."""
+    text = raw.decode("utf-8")
+    return text.removeprefix(BOM).replace("\r\n", "\n")
+
+
 def _parse(path: str, raw: bytes) -> tuple[dict[str, Any] | None, str, list[Problem]]:
     try:
-        text = raw.decode("utf-8")
+        text = decode(raw)
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         detail = f"byte 0x{raw[error.start]:02x} on line {line}"
@@ -198,6 +274,9 @@ def _parse(path: str, raw: bytes) -> tuple[dict[str, Any] | None, str, list[Prob
         )
     yaml_text, first_line = block
     try:
+        if _aliases(yaml_text):
+            why = "YAML anchors and aliases (&name, *name) are not allowed; write each value out"
+            return None, text, [Problem(path, "front matter", why)]
         meta = yaml.load(yaml_text, Loader=_Loader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
@@ -220,7 +299,7 @@ def read_post(
     if meta is None:
         return None, problems
     check = _Checker(rel, meta, site)
-    for field in sorted(set(meta) - ALLOWED, key=str):
+    for field in sorted(set(meta) - ALLOWED - set(REFUSED), key=str):
         check.problem(str(field), f"unknown field; allowed: {', '.join(sorted(ALLOWED))}")
     for where, message in _non_json_values(meta, ""):
         check.problem(where, message)
@@ -229,6 +308,9 @@ def read_post(
         check.problem(
             "slug", f"file name {slug!r} is not a lowercase-hyphenated slug (it is the URL)"
         )
+    elif slug in RESERVED_SLUGS:
+        check.problem("slug", f"file name {slug!r} is reserved (Sphinx writes {slug}.html)")
+    check.rendering_keys()
     check.notebook_header()
     check.problems.extend(body_problems(rel, text))
     record: dict[str, Any] = {
@@ -281,6 +363,9 @@ def load_posts(root: Path, site: Site, *, save_cache: bool = True) -> pd.DataFra
     paths = sorted((root / "posts").glob("*.md"))
     records, problems = [], []
     for path in paths:
+        if (link := link_problem(path, root)) is not None:
+            problems.append(link)
+            continue
         record, found = read_post(path, root, site, cache)
         problems.extend(found)
         if record is not None:

@@ -24,7 +24,6 @@ state of this build lives on the ``Pipeline`` object ``setup`` connects.
 from __future__ import annotations
 
 import html
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -37,11 +36,13 @@ from sphinx.environment import BuildEnvironment
 from sphinx.errors import ConfigError, SphinxError
 from sphinx.util import logging
 
-from sitegen import index_stamp, jupyter, social
+from sitegen import index_stamp, jupyter, safe_text, social
+from sitegen.interrupt import InterruptGuard
 from sitegen.model import PostRecord, SiteIndex
 from sitegen.pages import display_date, tags_html
+from sitegen.publish import Publisher
 from sitegen.related import provenance_html, related_posts_html
-from sitegen.secret_scan import CleanFiles, Finding, ScanStamp, scan_files, scan_tree
+from sitegen.secret_scan import CleanFiles, Finding, included_files, scan_files, site_files
 from sitegen.site import slugify, today
 from sitegen.state import BuildState
 
@@ -50,6 +51,15 @@ LOGGER = logging.getLogger(__name__)
 
 class SecretsFound(SphinxError):
     category = "Secrets found"
+
+
+class InvalidInputs(SystemExit):
+    """Ends the build with status 1 and only this message: one line per problem.
+
+    A ``ConfigError`` is printed by Sphinx and then again inside jupyter-book's
+    ``RuntimeError`` traceback; ``SystemExit`` passes through both (they catch
+    ``Exception``). With ``-v`` the ``ConfigError`` and its traceback are kept.
+    """
 
 
 class SitegenDomain(Domain):
@@ -108,15 +118,17 @@ class Pipeline:
         root = Path(app.srcdir)
         index = index_stamp.load(root, today().isoformat())
         if index is None:
-            index = _build_index(root)
+            index = _build_index(root, verbose=app.verbosity > 0)
         self.index = index
         sources = [root / post.path for post in index.posts] + _lab_sources(root, index.labs)
+        includes = sorted({f for source in sources for f in included_files(source)})
         clean = CleanFiles(BuildState(root))
         findings = scan_files(clean.changed(sources), root)
+        findings += scan_files(clean.changed(includes), root, suffixes=None)  # any file type
         if findings:
             clean.clear()
         else:
-            clean.record(sources)
+            clean.record([*sources, *includes])
         _fail_on(findings, "the post sources")
         config.exclude_patterns = [*config.exclude_patterns, *index.unpublished_paths]
 
@@ -209,18 +221,15 @@ class Pipeline:
         site = app.config.html_title or ""
         own_description = social.page_description(metatags)
         post = self.index.post(pagename)
+        card = self.card(app, pagename)
         if post is not None:
             title, description = post.title, post.summary
-            footer = f"{post.read_minutes} MIN READ · {display_date(post.date)}"
-            card = social.Card(pagename.replace("/", "-"), post.category, title, footer, site)
         else:
             title_node = app.env.titles.get(pagename)
             title = title_node.astext() if title_node is not None else site
             paragraph = next(iter(doctree.findall(nodes.paragraph)), None) if doctree else None
             fallback = paragraph.astext() if paragraph is not None else self.index.settings.intro
             description = own_description or fallback
-            heading = self.index.settings.heading
-            card = social.Card("site", "Knowledge base", heading, base.split("://")[-1], site)
         image = social.ensure_card(Path(app.outdir), card)
         return social.meta_tags(
             title=title,
@@ -233,18 +242,37 @@ class Pipeline:
             description_tag=own_description is None,
         )
 
+    def card(self, app: Sphinx, pagename: str) -> social.Card:
+        """The link-preview card of a page: its own for a post, the site's for the others."""
+        site = app.config.html_title or ""
+        post = self.index.post(pagename)
+        if post is not None:
+            footer = f"{post.read_minutes} MIN READ · {display_date(post.date)}"
+            name = pagename.replace("/", "-")
+            return social.Card(name, post.category, post.title, footer, site)
+        base = app.config.html_baseurl.rstrip("/") + "/"
+        heading = self.index.settings.heading
+        return social.Card("site", "Knowledge base", heading, base.split("://")[-1], site)
 
-def _build_index(root: Path) -> SiteIndex:
+    def card_files(self, app: Sphinx, docnames: Iterable[str]) -> set[str]:
+        """The card files the pages ``docnames`` show (none without a base URL)."""
+        if not app.config.html_baseurl.rstrip("/"):
+            return set()
+        return {f"{social.CARD_DIR}/{self.card(app, name).filename}" for name in docnames}
+
+
+def _build_index(root: Path, verbose: bool = False) -> SiteIndex:
     from sitegen.build import build  # pandas: only when the index must be rebuilt
     from sitegen.problems import InvalidPosts
 
     try:
         index, changed = build(root, record=True)
     except InvalidPosts as error:
-        raise ConfigError(
-            f"{len(error.problems)} problem(s) in the posts' front matter; nothing was built:\n"
-            + "\n".join(f"  {problem}" for problem in error.problems)
-        ) from None
+        text = "\n".join(map(str, error.problems))
+        text += f"\n{len(error.problems)} problem(s) in the posts and labs; nothing was built."
+        if verbose:
+            raise ConfigError(text) from error
+        raise InvalidInputs(text) from None
     if changed:
         LOGGER.info("[sitegen] index regenerated: %s", ", ".join(changed))
     return index.model
@@ -262,20 +290,19 @@ def _lab_sources(root: Path, labs: Iterable[str]) -> list[Path]:
 def scan_built_site(app: Sphinx, exception: Exception | None) -> None:
     """Fail the build if executed outputs put a credential into the published site.
 
-    Files written since the last clean scan are scanned (all of them after a failed one).
-    A clean scan covers everything written before it began, this build's pages included:
-    the next build does not scan them again.
+    Every file a reader can fetch is looked at; contents already found clean (by SHA-256,
+    never by mtime: Sphinx copies files with their old mtimes) are not scanned again.
     """
     if exception is not None or app.builder.name != "html":
         return
     outdir = Path(app.outdir)
-    stamp = ScanStamp(BuildState(Path(app.srcdir)))
-    began = time.time()
-    findings = scan_tree(outdir, outdir, newer_than=stamp.last_clean())
+    clean = CleanFiles(BuildState(Path(app.srcdir)), "clean-site.json")
+    files = site_files(outdir)
+    findings = scan_files(clean.changed(files), outdir, suffixes=None)
     if findings:
-        stamp.clear()
+        clean.clear()
     else:
-        stamp.mark_clean(since=began)
+        clean.record(files)
     _fail_on(findings, "the built site")
 
 
@@ -327,6 +354,17 @@ def escape_page_title(
 def setup(app: Sphinx) -> dict[str, Any]:
     pipeline = Pipeline()
     app.setup_extension("sitegen.notebook_view")
+    guard = InterruptGuard()
+    app.connect("builder-inited", guard.install, priority=0)
+    app.connect("build-finished", guard.restore, priority=999)
+    publisher = Publisher(lambda docnames: pipeline.card_files(app, docnames))
+    app.connect("builder-inited", publisher.mark_writing, priority=1)
+    app.connect("builder-inited", publisher.stable_asset_links)
+    app.connect("html-collect-pages", publisher.drop_empty_search_terms)
+    app.connect("env-get-updated", publisher.rewrite_after_interruption)
+    # Before sphinx-sitemap writes sitemap.xml (priority 500), then prune, then scan.
+    app.connect("build-finished", publisher.complete_sitemap, priority=400)
+    app.connect("build-finished", publisher.finish, priority=850)
     app.add_domain(SitegenDomain)
     app.connect("config-inited", pipeline.regenerate_index, priority=100)
     # After myst-parser and myst-nb have set up their configuration (priority 500).
@@ -339,4 +377,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("build-finished", scan_built_site, priority=900)
     # After sphinx-book-theme (priority 500) has set the page title.
     app.connect("html-page-context", escape_page_title, priority=900)
+    app.connect("html-page-context", safe_text.escape_search_titles)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -36,7 +36,7 @@ def test_drafts_and_future_posts_are_published_nowhere(book: Path) -> None:
 
 
 def test_a_future_post_publishes_on_its_date(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ENGLOGS_TODAY", "2999-01-01")
+    monkeypatch.setenv("ENGLOGS_TODAY", "2030-06-01")
     assert "from-the-future" in set(generate(book).published["slug"])
 
 
@@ -95,7 +95,22 @@ def test_markup_in_titles_and_summaries_is_escaped_everywhere(book: Path) -> Non
         text = outputs[name].decode()
         assert "<script>" not in text and "<b>markup" not in text, name
     assert "Tokens &lt;script&gt; &amp; &#34;quotes&#34;" in outputs["index.md"].decode()
-    assert 'Tokens &lt;script&gt; &amp; "quotes"' in outputs["_extra/feed.xml"].decode()
+    # Escaped for HTML, then for XML: a feed reader shows the text, not markup.
+    assert 'Tokens &amp;lt;script&amp;gt; &amp;amp; "quotes"' in outputs["_extra/feed.xml"].decode()
+
+
+def test_hand_written_extra_files_are_never_deleted(book: Path) -> None:
+    assert run_command("build-index", "--root", book).returncode == 0  # _extra/, tags/
+    (book / "_extra" / "robots.txt").write_text("User-agent: *\n", encoding="utf-8")
+    (book / "_extra" / "CNAME").write_text("logs.example.org\n", encoding="utf-8")
+    (book / "tags" / "no-longer-used.md").write_text("# gone\n", encoding="utf-8")
+    for check in (True, False):
+        result = run_command("build-index", "--root", book, *(["--check"] if check else []))
+        assert "robots.txt" not in result.stdout + result.stderr
+        assert "CNAME" not in result.stdout + result.stderr
+    assert (book / "_extra" / "robots.txt").read_text(encoding="utf-8") == "User-agent: *\n"
+    assert (book / "_extra" / "CNAME").is_file()
+    assert not (book / "tags" / "no-longer-used.md").exists()
 
 
 def test_the_sidebar_lists_a_category_s_newest_posts_then_links_the_category_page(

@@ -28,6 +28,9 @@ TESTED_IN = {
     "problems": "test_settings.py",
     "related": "test_sphinx_ext.py",
     "secret_scan": "test_safety.py",
+    "secret_plugins": "test_secret_corpus.py",
+    "inputs": "test_hostile_inputs.py",
+    "safe_text": "test_front_matter_text.py",
 }
 
 

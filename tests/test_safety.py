@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_book, jupyter_book
-from sitegen.secret_scan import CleanFiles, ScanStamp, scan_text
+from sitegen.secret_scan import CleanFiles, scan_text, site_files
 from sitegen.state import BuildState
 
 pytestmark = pytest.mark.build
@@ -80,7 +80,7 @@ def test_secrets_in_a_post_source_stop_the_build_before_execution(book: Path) ->
     result = jupyter_book(book, "-W", "-n", "--keep-going")
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert f"{POST}:" in output and "AWS access key id" in output
+    assert f"{POST}:" in output and "AWS Access Key" in output
     assert _fake_aws_key() not in output  # the report itself redacts
     assert "Executing" not in output and "executed in parallel" not in output
 
@@ -107,11 +107,10 @@ def test_a_secret_added_after_a_clean_build_is_caught_and_stays_caught(book: Pat
 
 
 def test_a_clean_build_leaves_nothing_for_the_next_scan(built_fixture_book: Path) -> None:
-    # The stamp covers every file the build wrote, so a no-change rebuild scans none again.
-    stamp = ScanStamp(BuildState(built_fixture_book.parent.parent)).last_clean()
-    assert stamp is not None
-    written = [p for p in built_fixture_book.rglob("*") if p.is_file()]
-    assert written and max(p.stat().st_mtime for p in written) <= stamp
+    # Every readable file's content was found clean, so a no-change rebuild scans none again.
+    clean = CleanFiles(BuildState(built_fixture_book.parent.parent), "clean-site.json")
+    readable = site_files(built_fixture_book)
+    assert len(readable) > 10 and clean.changed(readable) == []
 
 
 def test_clean_files_are_rescanned_only_when_they_change(tmp_path: Path) -> None:
@@ -133,9 +132,38 @@ def test_clean_files_are_rescanned_only_when_they_change(tmp_path: Path) -> None
 
 def test_documented_example_keys_are_allowed() -> None:
     assert scan_text("aws_access_key_id = AKIAIOSFODNN7EXAMPLE", "x") == []
-    assert [f.kind for f in scan_text(f"id={_fake_aws_key()}", "x")] == ["AWS access key id"]
+    assert [f.kind for f in scan_text(f"id={_fake_aws_key()}", "x")] == ["AWS Access Key"]
     header = "-----BEGIN " + "PRIVATE KEY-----"
-    assert [f.kind for f in scan_text(header, "x")] == ["private key"]
+    assert [f.kind for f in scan_text(header, "x")] == ["Private Key"]
+
+
+def test_included_files_and_files_copied_with_old_mtimes_are_scanned(book: Path) -> None:
+    assert jupyter_book(book).returncode == 0
+    # A hand-written extra file with a key and an old mtime: Sphinx copies it keeping the
+    # mtime, so only a content-based scan sees it.
+    leak = book / "_extra" / "leak.txt"
+    leak.write_text(f"aws_access_key_id={_fake_aws_key()}\n", encoding="utf-8")
+    os.utime(leak, (978307200, 978307200))  # 2001-01-01
+    result = jupyter_book(book)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "the built site" in output and "leak.txt:1" in output
+    leak.unlink()
+    (book / "_build" / "html" / "leak.txt").unlink()
+    assert jupyter_book(book).returncode == 0
+    # A private key shown with literalinclude: the source scan reads the included file.
+    keys = book / "posts" / "keys"
+    keys.mkdir()
+    (keys / "server.pem").write_text(
+        "-----BEGIN " + "RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\n", "utf-8"
+    )
+    post = book / POST
+    post.write_text(
+        post.read_text(encoding="utf-8") + "\n```{literalinclude} keys/server.pem\n```\n", "utf-8"
+    )
+    result = jupyter_book(book)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "posts/keys/server.pem:1: Private Key" in output and "the post sources" in output
 
 
 GENERATED = [
