@@ -48,6 +48,7 @@ from sphinx.util import logging
 
 from sitegen import failures
 from sitegen.failures import CellFailure, describe
+from sitegen.kernels import ipc_kernel_config
 from sitegen.state import BuildState
 
 WORKERS_ENV = "ENGLOGS_EXEC_WORKERS"
@@ -189,13 +190,14 @@ def _execute(job: Job) -> Outcome:
             else nullcontext(str(Path(job.path).parent))
         )
         try:
-            with folder as cwd:
+            with folder as cwd, ipc_kernel_config() as config:
                 result = single_nb_execution(
                     notebook,
                     cwd=cwd,
                     timeout=job.timeout,
                     allow_errors=job.allow_errors,
                     meta_override=True,
+                    config=config,
                 )
             break
         except RuntimeError as error:  # "Kernel died before replying to kernel_info"
@@ -349,28 +351,42 @@ class PostFailed(Exception):
 def run_in_fresh_kernel(path: Path, timeout: int, log_root: Path) -> float:
     """Execute a post top to bottom in its own folder, as a Binder reader would; the seconds.
 
-    Raises ``PostFailed`` with the one-line report; the traceback goes under ``log_root``'s
-    build state. Touches neither the site nor the execution cache.
+    Every cell runs even after one fails, so each failing claim is reported: one line per
+    failing cell (post:line, cell, statement, values), up to the first error that is not an
+    ``AssertionError`` (what runs after it may fail only because of it). Raises
+    ``PostFailed`` with those lines; the tracebacks go to one log under ``log_root``'s build
+    state. Touches neither the site nor the execution cache.
     """
     import jupytext
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
     notebook = jupytext.read(path)
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    )
     start = time.perf_counter()
-    try:
-        client.execute()
-    except (CellExecutionError, CellTimeoutError) as error:
-        failure = describe(notebook, error)
-        log = BuildState(log_root).path(f"failures/check-post-{path.stem}.log")
-        failures.write_log(log, str(path), failure)
-        text = path.read_text(encoding="utf-8") if path.suffix == ".md" else None
-        report = failures.message(str(path), failure, failures.shown_path(log), text)
-        raise PostFailed(report) from None
-    return time.perf_counter() - start
+    found: list[CellFailure]
+    with ipc_kernel_config() as config:
+        client = NotebookClient(
+            notebook,
+            timeout=timeout,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": str(path.parent)}},
+            config=config,
+        )
+        try:
+            client.execute()
+            found = failures.cell_failures(notebook)
+        except (CellExecutionError, CellTimeoutError) as error:  # a timeout stops the run
+            found = [*failures.cell_failures(notebook), describe(notebook, error)]
+    seconds = time.perf_counter() - start
+    if not found:
+        return seconds
+    log = BuildState(log_root).path(f"failures/check-post-{path.stem}.log")
+    log.unlink(missing_ok=True)
+    text = path.read_text(encoding="utf-8") if path.suffix == ".md" else None
+    shown = failures.shown_path(log)
+    lines = []
+    for failure in found:
+        failures.write_log(log, str(path), failure, append=True)
+        lines.append(failures.message(str(path), failure, None, text))
+    raise PostFailed("\n".join(lines) + f"\n  full traceback: {shown}")
