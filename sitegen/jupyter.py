@@ -32,11 +32,11 @@ import re
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TextIO
 
 import nbformat
 from jupyter_cache import get_cache
@@ -49,6 +49,7 @@ from sphinx.util import logging
 from sitegen import failures
 from sitegen.failures import CellFailure, describe
 from sitegen.kernels import ipc_kernel_config
+from sitegen.progress import BuildSummary, ExecutionProgress
 from sitegen.state import BuildState
 
 WORKERS_ENV = "ENGLOGS_EXEC_WORKERS"
@@ -239,7 +240,9 @@ def _provenance(record: Any) -> dict[str, Any]:
     }
 
 
-def execute_stale(cache_path: str, pending: Iterable[Pending]) -> Report:
+def execute_stale(
+    cache_path: str, pending: Iterable[Pending], progress: TextIO | None = None
+) -> Report:
     """Execute every notebook missing from the cache, in parallel; cache the successes.
 
     Notebooks with the same cache hash (the same code and kernel) and working folder
@@ -262,9 +265,7 @@ def execute_stale(cache_path: str, pending: Iterable[Pending]) -> Report:
         return report
 
     jobs = [_job(members[0]) for members in groups.values()]
-    context = multiprocessing.get_context("spawn")  # no inherited kernels, sockets or locks
-    with ProcessPoolExecutor(worker_count(len(jobs)), mp_context=context) as pool:
-        outcomes = list(pool.map(_execute, jobs))
+    outcomes = _run_all(jobs, progress)
 
     for outcome, members in zip(outcomes, groups.values(), strict=True):
         if outcome.notebook is None:
@@ -288,6 +289,29 @@ def execute_stale(cache_path: str, pending: Iterable[Pending]) -> Report:
     return report
 
 
+def _run_all(jobs: list[Job], stream: TextIO | None) -> list[Outcome]:
+    """Execute the jobs across the pool; with a ``stream``, show the progress on it."""
+    workers = worker_count(len(jobs))
+    shown = ExecutionProgress([job.docname for job in jobs], workers, stream) if stream else None
+    context = multiprocessing.get_context("spawn")  # no inherited kernels, sockets or locks
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = [pool.submit(_execute, job) for job in jobs]
+        waiting = set(futures)
+        while waiting:
+            # Wake every second, so that a terminal's elapsed time keeps moving.
+            done, waiting = wait(waiting, timeout=1.0, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=futures.index):
+                outcome = future.result()
+                if shown is not None:
+                    ok = outcome.notebook is not None
+                    shown.finished(outcome.job.docname, outcome.seconds, ok)
+            if shown is not None and not done:
+                shown.show()
+    if shown is not None:
+        shown.close()
+    return [future.result() for future in futures]
+
+
 def _job(item: Pending) -> Job:
     notebook = nbformat.writes(item.notebook)
     return Job(
@@ -295,7 +319,9 @@ def _job(item: Pending) -> Job:
     )
 
 
-def execute_before_reading(app: Sphinx, sources: Mapping[str, Path]) -> dict[str, dict[str, Any]]:
+def execute_before_reading(
+    app: Sphinx, sources: Mapping[str, Path], summary: BuildSummary | None = None
+) -> dict[str, dict[str, Any]]:
     """Execute the stale notebooks among the pages Sphinx is about to read.
 
     ``sources`` maps docnames to source files. Returns the provenance (when, how long, with
@@ -312,7 +338,14 @@ def execute_before_reading(app: Sphinx, sources: Mapping[str, Path]) -> dict[str
         if will_be_read(env, docname, path)
         and (item := read_for_execution(env, docname, path)) is not None
     ]
-    report = execute_stale(nb_config.execution_cache_path, pending)
+    report = execute_stale(nb_config.execution_cache_path, pending, _status_stream(app))
+    if summary is not None:
+        summary.executed += len(report.executed) + len(report.failures)
+        summary.shared += len(report.shared)
+        summary.from_cache += len(report.cached)
+        summary.execution_seconds += sum(
+            p["seconds"] or 0.0 for d, p in report.provenance.items() if d in report.executed
+        ) + sum(outcome.seconds for outcome in report.failures)
     if report.executed:
         LOGGER.info("[sitegen] executed in parallel: %s", ", ".join(report.executed))
     if report.shared:
@@ -326,6 +359,12 @@ def execute_before_reading(app: Sphinx, sources: Mapping[str, Path]) -> dict[str
         )
     # A failure allowed by raise_on_error: false is left to myst-nb, which reports it.
     return report.provenance
+
+
+def _status_stream(app: Sphinx) -> TextIO | None:
+    """Where Sphinx prints its progress (None when it is quiet, as with ``-q``)."""
+    stream = getattr(app, "_status", None)
+    return stream if stream is not None and not app.quiet else None
 
 
 def _failure_message(root: Path, outcome: Outcome) -> str:
