@@ -63,9 +63,10 @@ class ExecutionProgress:
         left = estimate_left(self.done, len(self.names), elapsed)
         running = ", ".join(self.pending[: self.workers]) or "-"
         remaining = "estimating" if left is None else f"~{clock(left)} left"
+        # What matters first: a narrow terminal cuts the end of the line.
         return (
-            f"[sitegen] {self.done}/{len(self.names)} executed | running: {running} | "
-            f"{clock(elapsed)} elapsed, {remaining}"
+            f"[sitegen] {self.done}/{len(self.names)} executed, {clock(elapsed)} elapsed, "
+            f"{remaining} | running: {running}"
         )
 
     def show(self) -> None:

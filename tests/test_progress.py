@@ -55,12 +55,12 @@ def test_one_line_redrawn_on_a_terminal_naming_what_runs() -> None:
     now, out = Clock(), Terminal()
     progress = ExecutionProgress(["posts/a", "posts/b", "posts/c"], 2, out, now)
     assert progress.status() == (
-        "[sitegen] 0/3 executed | running: posts/a, posts/b | 0:00 elapsed, estimating"
+        "[sitegen] 0/3 executed, 0:00 elapsed, estimating | running: posts/a, posts/b"
     )
     now.t += 12
     progress.finished("posts/a", 12.0, ok=True)
     assert progress.status() == (
-        "[sitegen] 1/3 executed | running: posts/b, posts/c | 0:12 elapsed, ~0:24 left"
+        "[sitegen] 1/3 executed, 0:12 elapsed, ~0:24 left | running: posts/b, posts/c"
     )
     progress.close()
     frames = out.getvalue().split("\r")
