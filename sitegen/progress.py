@@ -113,7 +113,7 @@ class BuildSummary:
     shared: int = 0  # same code as one run in this build: executed once, stored once
     from_cache: int = 0  # changed pages whose notebook was already in jupyter-cache
     failed: int = 0  # notebooks allowed to fail (raise_on_error: false) that did
-    execution_seconds: float = 0.0
+    execution_seconds: float = 0.0  # wall time of the parallel execution
     pages_read: int = 0
     pages_written: int = 0
 
@@ -126,7 +126,7 @@ class BuildSummary:
         if self.failed:
             notebooks += f", {self.failed} failed (allowed)"
         if self.executed:
-            notebooks += f"; {self.execution_seconds:.1f} s executing"
+            notebooks += f"; executing took {self.execution_seconds:.1f} s"
         return [
             "[sitegen] build summary",
             f"  notebooks  {notebooks}",

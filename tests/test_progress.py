@@ -74,7 +74,7 @@ def test_summary_fits_one_screen() -> None:
     assert summary.lines(1, "_build/html/index.html", now=40.0) == [
         "[sitegen] build summary",
         "  notebooks  2 executed (+1 with the same code, run once), 3 from the cache;"
-        " 12.3 s executing",
+        " executing took 12.3 s",
         "  pages      5 read, 17 written",
         "  warnings   1",
         "  time       40.0 s",
