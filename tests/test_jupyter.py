@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata as metadata
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -39,3 +41,20 @@ def test_a_kernel_that_never_starts_is_reported_not_raised(monkeypatch: pytest.M
     outcome = jupyter._execute(job())
     assert outcome.notebook is None
     assert outcome.error == "the kernel did not start: Kernel died before replying to kernel_info"
+
+
+def test_distribution_versions_are_found_once_and_then_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import numpy as np")])
+    jupyter._module_owners.cache_clear()
+    found = jupyter.imported_distributions(notebook, tmp_path)
+    assert found == {"numpy": metadata.version("numpy")}
+
+    def unavailable() -> None:
+        raise AssertionError("the recorded mapping should have been reused")
+
+    jupyter._module_owners.cache_clear()  # a new build process
+    monkeypatch.setattr(jupyter.metadata, "packages_distributions", unavailable)
+    assert jupyter.imported_distributions(notebook, tmp_path) == found
+    jupyter._module_owners.cache_clear()
