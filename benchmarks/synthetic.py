@@ -25,10 +25,15 @@ PROSE = (
 
 # What the post standard requires of every published post (sitegen.post_rules): a figure,
 # a claim asserted in a hidden cell, references. Static, so it adds no execution time.
-EVIDENCE = """\
-![A queue, drawn as a box](data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHdpZHRoPSIxNiIgaGVpZ2h0PSI4Ij48L3N2Zz4=)
+# A tiny inline SVG: an image with no file to copy.
+IMAGE = (
+    "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My"
+    "5vcmcvMjAwMC9zdmciIHdpZHRoPSIxNiIgaGVpZ2h0PSI4Ij48L3N2Zz4="
+)
+EVIDENCE = f"""\
+![A queue, drawn as a box]({IMAGE})
 
-```{code-cell} ipython3
+```{{code-cell}} ipython3
 :tags: [remove-cell]
 assert sum(range(10)) == 45, sum(range(10))
 ```
