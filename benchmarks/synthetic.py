@@ -23,6 +23,27 @@ PROSE = (
 ) * 12
 
 
+# What the post standard requires of every published post (sitegen.post_rules): a figure,
+# a claim asserted in a hidden cell, references. Static, so it adds no execution time.
+# A tiny inline SVG: an image with no file to copy.
+IMAGE = (
+    "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My"
+    "5vcmcvMjAwMC9zdmciIHdpZHRoPSIxNiIgaGVpZ2h0PSI4Ij48L3N2Zz4="
+)
+EVIDENCE = f"""\
+![A queue, drawn as a box]({IMAGE})
+
+```{{code-cell}} ipython3
+:tags: [remove-cell]
+assert sum(range(10)) == 45, sum(range(10))
+```
+
+## References
+
+- Little, J. D. C. (1961). A proof for the queuing formula L = λW. Operations Research 9(3).
+"""
+
+
 def post_code(i: int, cell: str, *, identical: bool = False) -> str:
     """The post's code cell: distinct per post unless ``identical`` (jupyter-cache matches
     notebooks by a hash of their code, so identical cells execute once in stock Jupyter Book
@@ -58,7 +79,8 @@ summary: "{summary or f"Post number {i} of a synthetic site."}"
 ```{{code-cell}} ipython3
 {code or post_code(i, cell, identical=identical)}
 ```
-"""
+
+{EVIDENCE}"""
 
 
 def make_site(dest: Path, posts: int, cell: str = "trivial", *, identical: bool = False) -> Path:

@@ -67,6 +67,26 @@ def describe(notebook: Any, error: BaseException | str) -> CellFailure:
     return CellFailure(None, "", None, _first_line(detail), detail)
 
 
+def cell_failures(notebook: Any) -> list[CellFailure]:
+    """Each cell that raised in a notebook executed with ``allow_errors``, in order, up to
+    and including the first error that is not an ``AssertionError`` (later cells may fail
+    only because of it)."""
+    found = []
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    for number, cell in enumerate(code_cells, 1):
+        error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+        if error is None:
+            continue
+        traceback = strip_ansi("\n".join(error.get("traceback", [])))
+        frames = _CELL_FRAME.findall(traceback)
+        line = int(frames[-1]) if frames else None
+        message = f"{error.get('ename', 'Error')}: {error.get('evalue', '')}".strip()
+        found.append(CellFailure(number, cell.source, line, message.rstrip(":"), traceback))
+        if error.get("ename") != "AssertionError":
+            break
+    return found
+
+
 def _timed_out(detail: str) -> bool:
     return "timed out" in _first_line(detail)
 
@@ -105,14 +125,14 @@ def message(path: str, failure: CellFailure, log: str | None, source_text: str |
     return text
 
 
-def write_log(log: Path, path: str, failure: CellFailure) -> Path:
-    """The full detail, for when the one line is not enough."""
+def write_log(log: Path, path: str, failure: CellFailure, *, append: bool = False) -> Path:
+    """The full detail, for when the one line is not enough (``append``: one more failure)."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text(
-        f"{path}: cell {failure.cell}\n\n--- cell source ---\n{failure.source}\n\n"
-        f"--- what the kernel reported ---\n{failure.detail}\n",
-        encoding="utf-8",
-    )
+    with log.open("a" if append else "w", encoding="utf-8") as out:
+        out.write(
+            f"{path}: cell {failure.cell}\n\n--- cell source ---\n{failure.source}\n\n"
+            f"--- what the kernel reported ---\n{failure.detail}\n\n"
+        )
     return log
 
 

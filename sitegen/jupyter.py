@@ -35,11 +35,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TextIO
 
 import nbformat
 from jupyter_cache import get_cache
@@ -51,6 +51,8 @@ from sphinx.util import logging
 
 from sitegen import failures
 from sitegen.failures import CellFailure, describe
+from sitegen.kernels import ipc_kernel_config
+from sitegen.progress import BuildSummary, ExecutionProgress
 from sitegen.state import BuildState
 
 WORKERS_ENV = "ENGLOGS_EXEC_WORKERS"
@@ -193,13 +195,14 @@ def _execute(job: Job) -> Outcome:
             else nullcontext(str(Path(job.path).parent))
         )
         try:
-            with folder as cwd:
+            with folder as cwd, ipc_kernel_config() as config:
                 result = single_nb_execution(
                     notebook,
                     cwd=cwd,
                     timeout=job.timeout,
                     allow_errors=job.allow_errors,
                     meta_override=True,
+                    config=config,
                 )
             break
         except RuntimeError as error:  # "Kernel died before replying to kernel_info"
@@ -266,7 +269,9 @@ def _provenance(record: Any) -> dict[str, Any]:
     }
 
 
-def execute_stale(cache_path: str, pending: Iterable[Pending], root: Path) -> Report:
+def execute_stale(
+    cache_path: str, pending: Iterable[Pending], root: Path, progress: TextIO | None = None
+) -> Report:
     """Execute every notebook missing from the cache, in parallel; cache the successes.
 
     ``root``: the book, whose build state keeps what is worth keeping between builds.
@@ -290,16 +295,7 @@ def execute_stale(cache_path: str, pending: Iterable[Pending], root: Path) -> Re
         return report
 
     jobs = [_job(members[0]) for members in groups.values()]
-    if len(jobs) == 1:
-        # One notebook gains nothing from a pool: run it here, as myst-nb would, instead of
-        # starting a process that imports all of this again (seconds on a loaded machine).
-        outcomes = [_execute(jobs[0])]
-    else:
-        context = multiprocessing.get_context("spawn")  # no inherited kernels, sockets or locks
-        with ProcessPoolExecutor(
-            worker_count(len(jobs)), mp_context=context, initializer=ignore_interrupts
-        ) as pool:
-            outcomes = list(pool.map(_execute, jobs))
+    outcomes = _run_all(jobs, progress)
 
     for outcome, members in zip(outcomes, groups.values(), strict=True):
         if outcome.notebook is None:
@@ -329,6 +325,37 @@ def ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _run_all(jobs: list[Job], stream: TextIO | None) -> list[Outcome]:
+    """Execute the jobs across the pool; with a ``stream``, show the progress on it."""
+    workers = worker_count(len(jobs))
+    shown = ExecutionProgress([job.docname for job in jobs], workers, stream) if stream else None
+    if len(jobs) == 1:
+        # One notebook gains nothing from a pool: run it here, as myst-nb would, instead of
+        # starting a process that imports all of this again (seconds on a loaded machine).
+        outcome = _execute(jobs[0])
+        if shown is not None:
+            shown.finished(outcome.job.docname, outcome.seconds, outcome.notebook is not None)
+            shown.close()
+        return [outcome]
+    context = multiprocessing.get_context("spawn")  # no inherited kernels, sockets or locks
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=ignore_interrupts) as pool:
+        futures = [pool.submit(_execute, job) for job in jobs]
+        waiting = set(futures)
+        while waiting:
+            # Wake every second, so that a terminal's elapsed time keeps moving.
+            done, waiting = wait(waiting, timeout=1.0, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=futures.index):
+                outcome = future.result()
+                if shown is not None:
+                    ok = outcome.notebook is not None
+                    shown.finished(outcome.job.docname, outcome.seconds, ok)
+            if shown is not None and not done:
+                shown.show()
+    if shown is not None:
+        shown.close()
+    return [future.result() for future in futures]
+
+
 def _job(item: Pending) -> Job:
     notebook = nbformat.writes(item.notebook)
     return Job(
@@ -336,7 +363,9 @@ def _job(item: Pending) -> Job:
     )
 
 
-def execute_before_reading(app: Sphinx, sources: Mapping[str, Path]) -> dict[str, dict[str, Any]]:
+def execute_before_reading(
+    app: Sphinx, sources: Mapping[str, Path], summary: BuildSummary | None = None
+) -> dict[str, dict[str, Any]]:
     """Execute the stale notebooks among the pages Sphinx is about to read.
 
     ``sources`` maps docnames to source files. Returns the provenance (when, how long, with
@@ -353,7 +382,15 @@ def execute_before_reading(app: Sphinx, sources: Mapping[str, Path]) -> dict[str
         if will_be_read(env, docname, path)
         and (item := read_for_execution(env, docname, path)) is not None
     ]
-    report = execute_stale(nb_config.execution_cache_path, pending, Path(app.srcdir))
+    started = time.perf_counter()
+    root = Path(app.srcdir)
+    report = execute_stale(nb_config.execution_cache_path, pending, root, _status_stream(app))
+    if summary is not None:
+        summary.executed += len(report.executed) + len(report.failures)
+        summary.shared += len(report.shared)
+        summary.from_cache += len(report.cached)
+        if report.executed or report.failures:  # wall time: the workers run side by side
+            summary.execution_seconds += time.perf_counter() - started
     if report.executed:
         LOGGER.info("[sitegen] executed in parallel: %s", ", ".join(report.executed))
     if report.shared:
@@ -361,12 +398,17 @@ def execute_before_reading(app: Sphinx, sources: Mapping[str, Path]) -> dict[str
     must_pass = {item.docname for item in pending if item.raise_on_error}
     stopping = [outcome for outcome in report.failures if outcome.job.docname in must_pass]
     if stopping:
-        root = Path(app.srcdir)
         raise NotebookExecutionFailed(
             "\n".join(_failure_message(root, outcome) for outcome in stopping)
         )
     # A failure allowed by raise_on_error: false is left to myst-nb, which reports it.
     return report.provenance
+
+
+def _status_stream(app: Sphinx) -> TextIO | None:
+    """Where Sphinx prints its progress (None when it is quiet, as with ``-q``)."""
+    stream = getattr(app, "_status", None)
+    return stream if stream is not None and not app.quiet else None
 
 
 def _failure_message(root: Path, outcome: Outcome) -> str:
@@ -392,28 +434,42 @@ class PostFailed(Exception):
 def run_in_fresh_kernel(path: Path, timeout: int, log_root: Path) -> float:
     """Execute a post top to bottom in its own folder, as a Binder reader would; the seconds.
 
-    Raises ``PostFailed`` with the one-line report; the traceback goes under ``log_root``'s
-    build state. Touches neither the site nor the execution cache.
+    Every cell runs even after one fails, so each failing claim is reported: one line per
+    failing cell (post:line, cell, statement, values), up to the first error that is not an
+    ``AssertionError`` (what runs after it may fail only because of it). Raises
+    ``PostFailed`` with those lines; the tracebacks go to one log under ``log_root``'s build
+    state. Touches neither the site nor the execution cache.
     """
     import jupytext
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
     notebook = jupytext.read(path)
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    )
     start = time.perf_counter()
-    try:
-        client.execute()
-    except (CellExecutionError, CellTimeoutError) as error:
-        failure = describe(notebook, error)
-        log = BuildState(log_root).path(f"failures/check-post-{path.stem}.log")
-        failures.write_log(log, str(path), failure)
-        text = path.read_text(encoding="utf-8") if path.suffix == ".md" else None
-        report = failures.message(str(path), failure, failures.shown_path(log), text)
-        raise PostFailed(report) from None
-    return time.perf_counter() - start
+    found: list[CellFailure]
+    with ipc_kernel_config() as config:
+        client = NotebookClient(
+            notebook,
+            timeout=timeout,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": str(path.parent)}},
+            config=config,
+        )
+        try:
+            client.execute()
+            found = failures.cell_failures(notebook)
+        except (CellExecutionError, CellTimeoutError) as error:  # a timeout stops the run
+            found = [*failures.cell_failures(notebook), describe(notebook, error)]
+    seconds = time.perf_counter() - start
+    if not found:
+        return seconds
+    log = BuildState(log_root).path(f"failures/check-post-{path.stem}.log")
+    log.unlink(missing_ok=True)
+    text = path.read_text(encoding="utf-8") if path.suffix == ".md" else None
+    shown = failures.shown_path(log)
+    lines = []
+    for failure in found:
+        failures.write_log(log, str(path), failure, append=True)
+        lines.append(failures.message(str(path), failure, None, text))
+    raise PostFailed("\n".join(lines) + f"\n  full traceback: {shown}")

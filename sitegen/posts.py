@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from sitegen import post_rules
 from sitegen.inputs import link_problem
 from sitegen.post_cache import PostCache
 from sitegen.problems import InvalidPosts, Problem
@@ -173,7 +174,8 @@ class _Checker:
         tags = []
         for tag in value:
             if not isinstance(tag, str) or not SLUG.match(tag):
-                self.problem("tags", f"{tag!r} is not a lowercase-hyphenated slug")
+                hint = post_rules.tag_suggestion(tag)
+                self.problem("tags", f"{tag!r} is not a lowercase-hyphenated slug{hint}")
             elif tag in RESERVED_TAGS:
                 self.problem("tags", f"{tag!r} is reserved (tags/{tag}.html is a site page)")
             elif tag in tags:
@@ -184,10 +186,11 @@ class _Checker:
 
     def category(self) -> str | None:
         value = self.text("category", 80)
-        if value is not None and value not in self.site.category_names:
+        names = self.site.category_names
+        if value is not None and value not in names:
+            hint = post_rules.did_you_mean(value, names)
             self.problem(
-                "category",
-                f"{value!r} is not a category; use one of: {', '.join(self.site.category_names)}",
+                "category", f"{value!r} is not a category{hint}; use one of: {', '.join(names)}"
             )
             return None
         return value
@@ -327,6 +330,9 @@ def read_post(
     }
     if record["updated"] and record["date"] and record["updated"] < record["date"]:
         check.problem("updated", f"{record['updated']} is before the post's date {record['date']}")
+    check.problems += post_rules.publish_problems(
+        rel, text, meta.get("title"), record["summary"], record["draft"]
+    )
     if check.problems:
         return None, check.problems
     minutes = read_time(text, path.parent)

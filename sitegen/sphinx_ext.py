@@ -13,7 +13,8 @@ In build order:
 5. ``html-page-context``: feed link, link-preview tags and card (``sitegen.social``),
    neighbours, related posts, provenance footer, MathJax only where math is, and escaping
    the title the theme leaves raw.
-6. ``build-finished``: scan what was written for secrets.
+6. ``build-finished``: scan what was written for secrets, then print the build's summary
+   (``sitegen.progress``: notebooks executed and from the cache, pages, warnings, time).
 
 Every hook reads the typed ``SiteIndex`` (``sitegen.model``) the first step produced: one
 dictionary lookup a page, no pandas. State that must survive between builds lives in the
@@ -40,6 +41,7 @@ from sitegen import index_stamp, jupyter, safe_text, social
 from sitegen.interrupt import InterruptGuard
 from sitegen.model import PostRecord, SiteIndex
 from sitegen.pages import display_date, tags_html
+from sitegen.progress import BuildSummary
 from sitegen.publish import Publisher
 from sitegen.related import provenance_html, related_posts_html
 from sitegen.secret_scan import CleanFiles, Finding, included_files, scan_files, site_files
@@ -108,6 +110,7 @@ class Pipeline:
     def __init__(self) -> None:
         self.index = SiteIndex(posts=(), labs=(), unpublished_paths=(), fingerprint="")
         self.executed: dict[str, dict[str, Any]] = {}  # provenance of this build's notebooks
+        self.summary = BuildSummary()
 
     def regenerate_index(self, app: Sphinx, config: Config) -> None:
         """Write the generated files and keep unpublished posts out of the build entirely.
@@ -140,7 +143,7 @@ class Pipeline:
         root = Path(app.srcdir)
         sources = {post.docname: root / post.path for post in self.index.posts}
         sources.update(zip(self.index.labs, _lab_sources(root, self.index.labs), strict=True))
-        self.executed = jupyter.execute_before_reading(app, sources)
+        self.executed = jupyter.execute_before_reading(app, sources, self.summary)
 
     def record_provenance(self, app: Sphinx, doctree: nodes.document) -> None:
         provenance = self.executed.get(app.env.docname)
@@ -253,6 +256,22 @@ class Pipeline:
         base = app.config.html_baseurl.rstrip("/") + "/"
         heading = self.index.settings.heading
         return social.Card("site", "Knowledge base", heading, base.split("://")[-1], site)
+
+    def count_reads(self, app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+        self.summary.pages_read = len(docnames)
+
+    def count_page(self, app: Sphinx, *args: Any) -> None:
+        self.summary.pages_written += 1
+
+    def print_summary(self, app: Sphinx, exception: Exception | None) -> None:
+        """The one screen an author reads at the end of a build (``sitegen.progress``)."""
+        if exception is not None or app.builder.name != "html":
+            return
+        index = Path(app.outdir) / "index.html"
+        output = index.relative_to(Path.cwd()) if index.is_relative_to(Path.cwd()) else index
+        warnings = getattr(app, "_warncount", 0)
+        for line in self.summary.lines(warnings, str(output)):
+            LOGGER.info(line)
 
     def card_files(self, app: Sphinx, docnames: Iterable[str]) -> set[str]:
         """The card files the pages ``docnames`` show (none without a base URL)."""
@@ -373,8 +392,11 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("doctree-read", pipeline.record_provenance)
     app.connect("doctree-read", pipeline.decorate_post, priority=100)
     app.connect("html-page-context", pipeline.add_page_context)
+    app.connect("html-page-context", pipeline.count_page)
+    app.connect("env-before-read-docs", pipeline.count_reads)
     # Last, so that what other extensions write at the end (sitemap.xml) is scanned too.
     app.connect("build-finished", scan_built_site, priority=900)
+    app.connect("build-finished", pipeline.print_summary, priority=950)
     # After sphinx-book-theme (priority 500) has set the page title.
     app.connect("html-page-context", escape_page_title, priority=900)
     app.connect("html-page-context", safe_text.escape_search_titles)

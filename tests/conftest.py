@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.commands import build_index, check_post, new_post
+from sitegen.commands import build_index, check_post, new_post, preview
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -59,6 +59,7 @@ COMMANDS: dict[str, Callable[[list[str] | None], int]] = {
     "build-index": build_index.main,
     "new-post": new_post.main,
     "check-post": check_post.main,
+    "preview": preview.main,
 }
 
 

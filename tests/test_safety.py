@@ -40,7 +40,7 @@ def test_a_hanging_cell_is_stopped_named_and_forgotten_once_fixed(book: Path) ->
     assert hung.returncode != 0
     assert POST in output
     # The cell that hung, by number and the line it was interrupted on, and why.
-    assert f"{POST}:{len(good.splitlines()) + 4}: cell 2: `time.sleep(600)" in output
+    assert f"{POST}:{len(good.splitlines()) + 4}: cell 3: `time.sleep(600)" in output
     assert "A cell timed out while it was being executed, after 5 seconds." in output
 
     (book / POST).write_text(good, encoding="utf-8")
@@ -59,7 +59,7 @@ def test_a_raising_cell_names_the_post_the_cell_and_the_traceback(book: Path) ->
     # The innermost line of the cell that raised, located in the post's own file.
     line = len(good.splitlines()) + 4
     statement = "raise ValueError(f'card {card} declined')"
-    assert f"Notebook execution failed: {POST}:{line}: cell 2: `{statement}`: " in output
+    assert f"Notebook execution failed: {POST}:{line}: cell 3: `{statement}`: " in output
     assert "ValueError: card 42 declined" in output  # the exception and its message
     assert "Traceback" not in output  # that is in the log the message names
 

@@ -15,10 +15,12 @@ import json
 import sys
 from pathlib import Path
 
+from sitegen.post_rules import PLACEHOLDERS, SUMMARY_PLACEHOLDER
 from sitegen.posts import read_post
 from sitegen.problems import InvalidPosts
 from sitegen.site import SLUG, load_site, slugify
 
+# The placeholders come from sitegen.post_rules, which refuses to publish a post holding one.
 TEMPLATE = """\
 ---
 jupytext:
@@ -40,21 +42,31 @@ draft: true
 
 ## TL;DR
 
-One paragraph: the problem, what the experiments below show, and what to do about it.
+{tldr}
 
 ## The experiment
 
 ```{{code-cell}} ipython3
+import matplotlib.pyplot as plt
 import numpy as np
 from myst_nb import glue
 
 rng = np.random.default_rng(7)
-samples = rng.exponential(scale=10.0, size=10_000)
+{experiment}
 p99 = float(np.percentile(samples, 99))
 glue("p99_ms", p99, display=False)
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.hist(samples, bins=60)
+ax.set_xlabel("latency (ms)")
+glue("fig_latency", fig, display=False)
+plt.close(fig)
 ```
 
 The 99th percentile of this sample is {{glue:text}}`p99_ms:.1f` ms.
+
+```{{glue:figure}} fig_latency
+{figure}
+```
 
 ```{{code-cell}} ipython3
 :tags: [remove-cell]
@@ -65,9 +77,14 @@ assert 40 < p99 < 55, p99
 ## Checklist for Monday
 
 :::{{container}} checklist
-- [ ] The first thing a reader should do.
+{checklist}
 :::
+
+## References
+
+{reference}
 """
+_PLACEHOLDER = {p.name: p.text for p in PLACEHOLDERS}
 
 
 def render(title: str, category: str, tags: list[str], summary: str, date: dt.date) -> str:
@@ -78,6 +95,11 @@ def render(title: str, category: str, tags: list[str], summary: str, date: dt.da
         category=category,
         tags=", ".join(tags),
         summary=json.dumps(summary, ensure_ascii=False),
+        tldr=_PLACEHOLDER["TL;DR"],
+        experiment=_PLACEHOLDER["example experiment"],
+        figure=_PLACEHOLDER["example figure"],
+        checklist=_PLACEHOLDER["checklist item"],
+        reference=_PLACEHOLDER["reference"],
     )
 
 
@@ -116,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     tags = [t.strip() for t in args.tags.split(",") if t.strip()]
-    summary = args.summary or f"What {args.title} takes in production."
+    summary = args.summary or SUMMARY_PLACEHOLDER.format(title=args.title)
     text = render(args.title, args.category, tags, summary, args.date)
 
     # Validate before writing, with the same checks the build runs.
