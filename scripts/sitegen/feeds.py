@@ -27,13 +27,20 @@ def _midnight_utc(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
-def rss_feed(frame: pd.DataFrame, site: Site) -> bytes:
+def rss_feed(
+    frame: pd.DataFrame,
+    site: Site,
+    *,
+    path: str = "feed.xml",
+    title: str | None = None,
+    description: str = INTRO,
+) -> bytes:
     """RSS 2.0: the newest ``FEED_ENTRIES`` posts with title, link, date, summary, categories."""
     feed = FeedGenerator()
-    feed.title(site.title)
+    feed.title(title or site.title)
     feed.link(href=site.baseurl, rel="alternate")
-    feed.link(href=site.absolute_url("feed.xml"), rel="self")
-    feed.description(INTRO)
+    feed.link(href=site.absolute_url(path), rel="self")
+    feed.description(description)
     feed.language("en")
     feed.generator("Engineering Logs (python-feedgen)")
     if not frame.empty:
@@ -49,6 +56,24 @@ def rss_feed(frame: pd.DataFrame, site: Site) -> bytes:
         for term in [post["category"], *post["tags"]]:
             entry.category(term=term)
     return feed.rss_str(pretty=True)
+
+
+def category_feeds(frame: pd.DataFrame, site: Site) -> dict[str, bytes]:
+    """``feed-<category slug>.xml``: one feed per category that has a published post (beside
+    ``feed.xml``, where the index owns the folder and removes a feed whose category empties)."""
+    feeds = {}
+    for category in site.categories:
+        members = frame[frame["category"] == category.name]
+        if not members.empty:
+            path = f"feed-{category.slug}.xml"
+            feeds[path] = rss_feed(
+                members,
+                site,
+                path=path,
+                title=f"{site.title}: {category.name}",
+                description=category.description,
+            )
+    return feeds
 
 
 def index_records(frame: pd.DataFrame, site: Site) -> list[dict[str, object]]:
