@@ -28,7 +28,7 @@ from sitegen.site import Category, load_site
 
 NOTEBOOK_PREFIXES = ("posts/", "notebooks/")
 _CHECKBOX = re.compile(r'<input class="task-list-item-checkbox"([^>]*)>')
-_EMPTY_HEADER = re.compile(r"<th>\s*</th>")
+_EMPTY_HEADER = re.compile(r"<th(\s[^>]*)?>(?:\s|&nbsp;)*</th>")
 _IMG = re.compile(r'<img (?![^>]*\bloading=)([^>]*?)src="([^"]+)"([^>]*?)/?>')
 _TOGGLE_LABEL = ' aria-label="Toggle hidden content"'
 # sphinx-thebe appends its configuration to every page even with thebe off: unused script.
@@ -105,6 +105,7 @@ def accessible_body(body: str, image_size: Any) -> str:
     * Checklist items ("Checklist for Monday") are a plain list with a drawn box: the
       disabled checkboxes had no label and could not be ticked anyway.
     * DataFrame corner cells ``<th></th>`` head nothing: they become ``<td></td>``.
+    * Code blocks that scroll sideways can be scrolled from the keyboard (focusable).
     * Images load lazily, with their width and height so the page does not jump.
     * myst-nb's "Show code cell source" toggle keeps its visible name as its accessible name.
     """
@@ -117,7 +118,8 @@ def accessible_body(body: str, image_size: Any) -> str:
         ),
         body,
     )
-    body = _EMPTY_HEADER.sub("<td></td>", body).replace(_TOGGLE_LABEL, "")
+    body = _EMPTY_HEADER.sub(lambda m: f"<td{m.group(1) or ''}></td>", body)
+    body = body.replace(_TOGGLE_LABEL, "").replace("<pre>", '<pre tabindex="0">')
     body = _THEBE.sub("\n", body)
 
     def lazy(match: re.Match[str]) -> str:
