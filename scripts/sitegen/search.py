@@ -41,6 +41,9 @@ def build_index(app: Sphinx, exception: Exception | None) -> None:
             "-m",
             "pagefind",
             "--quiet",
+            # The "#" permalink after each heading is not part of a title or an excerpt.
+            "--exclude-selectors",
+            "a.headerlink",
             "--site",
             str(outdir),
             "--output-subdir",

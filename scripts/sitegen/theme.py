@@ -30,6 +30,7 @@ NOTEBOOK_PREFIXES = ("posts/", "notebooks/")
 _CHECKBOX = re.compile(r'<input class="task-list-item-checkbox"([^>]*)>')
 _EMPTY_HEADER = re.compile(r"<th(\s[^>]*)?>(?:\s|&nbsp;)*</th>")
 _IMG = re.compile(r'<img (?![^>]*\bloading=)([^>]*?)src="([^"]+)"([^>]*?)/?>')
+_TABLE = re.compile(r"<table(?![^>]*\btabindex=)")
 _TOGGLE_LABEL = ' aria-label="Toggle hidden content"'
 # sphinx-thebe appends its configuration to every page even with thebe off: unused script.
 _THEBE = re.compile(
@@ -105,7 +106,7 @@ def accessible_body(body: str, image_size: Any) -> str:
     * Checklist items ("Checklist for Monday") are a plain list with a drawn box: the
       disabled checkboxes had no label and could not be ticked anyway.
     * DataFrame corner cells ``<th></th>`` head nothing: they become ``<td></td>``.
-    * Code blocks that scroll sideways can be scrolled from the keyboard (focusable).
+    * Code blocks and tables that scroll sideways can be scrolled from the keyboard.
     * Images load lazily, with their width and height so the page does not jump.
     * myst-nb's "Show code cell source" toggle keeps its visible name as its accessible name.
     """
@@ -120,6 +121,7 @@ def accessible_body(body: str, image_size: Any) -> str:
     )
     body = _EMPTY_HEADER.sub(lambda m: f"<td{m.group(1) or ''}></td>", body)
     body = body.replace(_TOGGLE_LABEL, "").replace("<pre>", '<pre tabindex="0">')
+    body = _TABLE.sub('<table tabindex="0"', body)
     body = _THEBE.sub("\n", body)
 
     def lazy(match: re.Match[str]) -> str:
