@@ -7,6 +7,7 @@ cannot read fails the build with one line naming the page and the expression.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from docutils import nodes
@@ -15,6 +16,8 @@ from sphinx.errors import SphinxError
 from sphinx.writers.html5 import HTML5Translator
 
 RENDERER = "mathml"
+# latex2mathml passes a command it does not know through as text, e.g. <mi>\foo</mi>.
+_UNKNOWN_COMMAND = re.compile(r">(\\[A-Za-z]+)<")
 
 
 class MathError(SphinxError):
@@ -25,9 +28,14 @@ def to_mathml(tex: str, *, display: bool, where: str) -> str:
     from latex2mathml.converter import convert
 
     try:
-        return convert(tex, display="block" if display else "inline")
+        mathml = convert(tex, display="block" if display else "inline")
     except Exception as error:  # latex2mathml raises a family of its own errors
-        raise MathError(f"{where}: cannot render ${tex}$ as MathML: {error}") from None
+        reason = f"{type(error).__name__} {error}".strip()
+        raise MathError(f"{where}: cannot render ${tex}$ as MathML: {reason}") from None
+    unknown = _UNKNOWN_COMMAND.search(mathml)
+    if unknown:
+        raise MathError(f"{where}: cannot render ${tex}$ as MathML: unknown {unknown.group(1)}")
+    return mathml
 
 
 def _where(translator: HTML5Translator, node: nodes.Element) -> str:

@@ -113,7 +113,7 @@ def accessible_body(body: str, image_size: Any) -> str:
     body = _CHECKBOX.sub(
         lambda m: (
             '<span class="el-box el-box--done" aria-hidden="true"></span>'
-            '<span class="el-visually-hidden">(done)</span> '
+            '<span class="el-visually-hidden">(done)</span>'
             if "checked" in m.group(1)
             else '<span class="el-box" aria-hidden="true"></span>'
         ),
@@ -128,7 +128,7 @@ def accessible_body(body: str, image_size: Any) -> str:
         before, src, after = match.groups()
         size = image_size(src)
         dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
-        return f'<img {before}src="{src}"{after}{dims} loading="lazy" decoding="async">'
+        return f'<img {before}src="{src}"{after.rstrip()}{dims} loading="lazy" decoding="async">'
 
     return _IMG.sub(lazy, body)
 
