@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import xml.etree.ElementTree as ET
 import zlib
@@ -11,6 +12,7 @@ import pytest
 
 from sitegen.build import generate
 from sitegen.mathml import MathError, to_mathml
+from sitegen.search import ENTRY, INDEX_DIR, is_stale
 from sitegen.theme import accessible_body, page_toc, png_size, with_actions
 
 
@@ -109,3 +111,18 @@ def test_each_category_has_its_own_feed_of_its_posts(book: Path) -> None:
         assert channel.findtext("title") == f"{index.site.title}: {category.name}"
         links = [item.findtext("link") for item in channel.iter("item")]
         assert links == [index.site.absolute_url(url) for url in members["url"]]
+
+
+def test_search_index_is_stale_until_built_and_when_a_page_is_newer(tmp_path: Path) -> None:
+    page = tmp_path / "posts" / "a.html"
+    page.parent.mkdir()
+    page.write_text("<html></html>")
+    assert is_stale(tmp_path)
+    entry = tmp_path / INDEX_DIR / ENTRY
+    entry.parent.mkdir()
+    entry.write_text("{}")
+    os.utime(page, (1_000, 1_000))
+    assert not is_stale(tmp_path)
+    os.utime(page, None)
+    os.utime(entry, (1_000, 1_000))
+    assert is_stale(tmp_path)

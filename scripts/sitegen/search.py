@@ -3,7 +3,8 @@
 Pagefind (its binary ships in the ``pagefind`` wheel) splits the index into fragments; the
 search page fetches only those a query needs, instead of every page loading the whole
 ``searchindex.js``. Only ``data-pagefind-body`` regions are indexed: the articles of posts
-and labs, not the listings. The index is rebuilt when a page was written in this build.
+and labs, not the listings. The index is rebuilt when a page is newer than it: a build that
+wrote nothing costs a stat per page (parallel writers included, which share no state).
 """
 
 from __future__ import annotations
@@ -25,15 +26,23 @@ class SearchIndexFailed(SphinxError):
     category = "Search index failed"
 
 
-def page_written(app: Sphinx) -> None:
-    app.englogs_pages_written = getattr(app, "englogs_pages_written", 0) + 1  # type: ignore[attr-defined]
+ENTRY = "pagefind-entry.json"
+
+
+def is_stale(outdir: Path) -> bool:
+    """Whether any page was written after the index (or there is no index yet)."""
+    entry = outdir / INDEX_DIR / ENTRY
+    if not entry.is_file():
+        return True
+    built = entry.stat().st_mtime
+    return any(page.stat().st_mtime > built for page in outdir.rglob("*.html"))
 
 
 def build_index(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.name != "html":
         return
     outdir = Path(app.outdir)
-    if not getattr(app, "englogs_pages_written", 0) and (outdir / INDEX_DIR).is_dir():
+    if not is_stale(outdir):
         return
     result = subprocess.run(
         [

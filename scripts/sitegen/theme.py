@@ -191,7 +191,6 @@ def page_context(
             f'<link rel="alternate" type="application/rss+xml" title="{title}" '
             f'href="../feed-{html.escape(slug)}.xml">\n'
         )
-    search.page_written(app)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
