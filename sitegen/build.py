@@ -101,6 +101,10 @@ def generate(root: Path, on: dt.date | None = None, *, save_cache: bool = True) 
             *pages.category_pages(posts, site).items(),
             *pages.tag_pages(posts, visible).items(),
             ("_extra/feed.xml", feeds.rss_feed(visible, site)),
+            *(
+                (f"_extra/{path}", feed)
+                for path, feed in feeds.category_feeds(visible, site).items()
+            ),
             ("_extra/posts.json", feeds.posts_json(records)),
             ("_extra/posts.csv", feeds.posts_csv(records)),
         ]

@@ -25,14 +25,21 @@ def _midnight_utc(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
-def rss_feed(frame: pd.DataFrame, site: Site) -> bytes:
+def rss_feed(
+    frame: pd.DataFrame,
+    site: Site,
+    *,
+    path: str = "feed.xml",
+    title: str | None = None,
+    description: str | None = None,
+) -> bytes:
     """RSS 2.0: the newest ``feed_entries`` posts (``sitegen.settings``) with title, link,
-    date, summary and categories."""
+    date, summary and categories; ``path``, ``title`` and ``description`` for a category's."""
     feed = FeedGenerator()
-    feed.title(site.title)
+    feed.title(title or site.title)
     feed.link(href=site.baseurl, rel="alternate")
-    feed.link(href=site.absolute_url("feed.xml"), rel="self")
-    feed.description(site.settings.intro)
+    feed.link(href=site.absolute_url(path), rel="self")
+    feed.description(description if description is not None else site.settings.intro)
     feed.language("en")
     feed.generator("Engineering Logs (python-feedgen)")
     if not frame.empty:
@@ -51,6 +58,24 @@ def rss_feed(frame: pd.DataFrame, site: Site) -> bytes:
             entry.category(term=term)
     rss: bytes = feed.rss_str(pretty=True)
     return rss
+
+
+def category_feeds(frame: pd.DataFrame, site: Site) -> dict[str, bytes]:
+    """``feed-<category slug>.xml``: one feed per category that has a published post (beside
+    ``feed.xml``, where the index owns the folder and removes a feed whose category empties)."""
+    feeds = {}
+    for category in site.categories:
+        members = frame[frame["category"] == category.name]
+        if not members.empty:
+            path = f"feed-{category.slug}.xml"
+            feeds[path] = rss_feed(
+                members,
+                site,
+                path=path,
+                title=f"{site.title}: {category.name}",
+                description=category.description,
+            )
+    return feeds
 
 
 def index_records(frame: pd.DataFrame, site: Site) -> list[dict[str, object]]:

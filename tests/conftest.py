@@ -91,7 +91,11 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The real site, built once strictly from a clean copy of the repository."""
     site = tmp_path_factory.mktemp("site") / "repo"
     shutil.copytree(
-        REPO, site, ignore=shutil.ignore_patterns("_build", ".git", "test-artifacts", "*.egg-info")
+        REPO,
+        site,
+        ignore=shutil.ignore_patterns(
+            "_build", ".git", "test-artifacts", "*.egg-info", "node_modules"
+        ),
     )
     env = {k: v for k, v in os.environ.items() if k != "ENGLOGS_TODAY"}
     result = subprocess.run(

@@ -27,7 +27,9 @@ def test_landing_page_has_featured_card_and_one_card_per_other_post(
     assert featured and 'href="posts/tokens-and-quotes.html"' in featured.group(1)
     cards = re.findall(r'<article class="el-card">.*?href="(posts/[^"]+)"', page, re.S)
     assert cards == ["posts/queues-in-practice.html", "posts/older-queue-notes.html"]
-    assert page.count("MIN READ") == 2
+    # Every card shows its read time, the featured one included.
+    assert page.count("MIN READ") == 3
+    assert "1 MIN READ" in featured.group(1)
 
 
 def test_sidebar_has_a_caption_per_category_with_posts_and_the_labs(
