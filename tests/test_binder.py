@@ -10,6 +10,7 @@ figures as the site's page, every code cell run, no error. Screenshots go to
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -96,6 +97,7 @@ def lab_url(binder_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         f"--ServerApp.root_dir={binder_repo}",
         f"--LabApp.app_settings_dir={binder_repo / 'jupyterlab-settings'}",
         f"--LabApp.workspaces_dir={log.parent}",
+        "--ServerApp.disable_check_xsrf=True",  # so the tests can stop kernels over the API
     ]
     with log.open("w") as out:
         server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
@@ -132,6 +134,15 @@ def _open(browser: Browser, url: str) -> Page:
 PROMPTS = """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
     .map(e => e.textContent.trim())"""
 IDLE = "() => document.querySelector('#jp-main-statusbar')?.textContent.includes('Idle')"
+
+
+def _stop_kernels(lab_url: str) -> None:
+    """Shut down every session: a kernel left running per notebook slows the next ones."""
+    with urllib.request.urlopen(f"{lab_url}api/sessions", timeout=10) as answer:
+        sessions = json.load(answer)
+    for session in sessions:
+        request = urllib.request.Request(f"{lab_url}api/sessions/{session['id']}", method="DELETE")
+        urllib.request.urlopen(request, timeout=30).close()
 
 
 def _run_all(page: Page) -> None:
@@ -204,6 +215,7 @@ def test_post_reads_like_its_page_in_binder_and_runs(
         page.screenshot(path=str(ARTIFACTS / f"{slug}.png"))
     finally:
         page.close()
+        _stop_kernels(lab_url)
 
 
 @pytest.mark.parametrize("lab", LABS)
@@ -219,3 +231,4 @@ def test_lab_runs_top_to_bottom_in_binder(
         page.screenshot(path=str(ARTIFACTS / f"{lab}.png"))
     finally:
         page.close()
+        _stop_kernels(lab_url)
