@@ -119,3 +119,15 @@ def built_fixture_book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     result = jupyter_book(book, "-W", "-n", "--keep-going")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     yield book / "_build" / "html"
+
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def require_browser() -> None:
+    """Debian's Chromium, or a skip locally and a failure in CI (``CI=true``)."""
+    if not Path(CHROMIUM).exists():
+        message = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)

@@ -11,7 +11,6 @@ figures as the site's page, every code cell run, no error. Screenshots go to
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import subprocess
@@ -27,12 +26,11 @@ import pytest
 from bs4 import BeautifulSoup
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from conftest import REPO
+from conftest import CHROMIUM, REPO, require_browser
 from sitegen.notebook_view import binder_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts" / "binder"
 POSTS = sorted(p.stem for p in (REPO / "posts").glob("*.md"))
 LABS = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
@@ -43,14 +41,6 @@ RAW_MARKUP = re.compile(
 )
 RUN_ALL_TIMEOUT_MS = 600_000
 POP_UPS = ".Toastify__toast, .jp-Notification-Toast, .jp-Dialog"
-
-
-def _require_browser() -> None:
-    if not Path(CHROMIUM).exists():
-        message = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +71,7 @@ def _wait_for(url: str, seconds: float) -> None:
 @pytest.fixture(scope="session")
 def lab_url(binder_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """JupyterLab on 127.0.0.1, with the repository's Binder settings and no auth."""
-    _require_browser()
+    require_browser()
     port = _free_port()
     log = tmp_path_factory.mktemp("lab") / "jupyterlab.log"
     command = [
@@ -111,7 +101,7 @@ def lab_url(binder_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    _require_browser()
+    require_browser()
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield chromium

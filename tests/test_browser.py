@@ -29,7 +29,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
-from conftest import REPO
+from conftest import CHROMIUM, REPO, require_browser
 
 _spec = importlib.util.spec_from_file_location("lighthouse", REPO / "benchmarks" / "lighthouse.py")
 assert _spec is not None and _spec.loader is not None
@@ -39,7 +39,6 @@ page_types, full_weight = _lighthouse.page_types, _lighthouse.full_weight
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -58,17 +57,9 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 BUDGET_KB = {"landing": 400, "heaviest post": 800}  # any other page type: 800
 
 
-def _require_browser() -> None:
-    if not Path(CHROMIUM).exists():
-        message = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    _require_browser()
+    require_browser()
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
