@@ -327,6 +327,8 @@ def reading_notebook(post: Path, source: NotebookNode | None = None) -> Notebook
             fold(cell)
         cells.append(cell)
     notebook.cells = [c for c in cells if c.cell_type != "markdown" or c.source.strip()]
+    for number, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{number}"  # same sources, same bytes (nbformat's ids are random)
     nbformat.validate(notebook)
     return notebook
 
@@ -420,7 +422,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write each post as a reader's notebook (unexecuted), for Binder's postBuild."""
-    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="post-notebooks", description=main.__doc__)
     parser.add_argument("posts", nargs="*", type=Path, help="posts (default: posts/*.md)")
     parser.add_argument("--out", type=Path, default=Path(READ_FOLDER), help="folder to write")
     args = parser.parse_args(argv)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from sitegen import notebook_view
 from sitegen.commands import build_index, check_post, new_post, preview
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,6 +61,7 @@ COMMANDS: dict[str, Callable[[list[str] | None], int]] = {
     "new-post": new_post.main,
     "check-post": check_post.main,
     "preview": preview.main,
+    "post-notebooks": notebook_view.main,
 }
 
 

@@ -68,7 +68,9 @@ def _wait_for(url: str, seconds: float) -> None:
     raise TimeoutError(f"JupyterLab did not answer at {url}")
 
 
-@pytest.fixture(scope="session")
+# Module scope: the JupyterLab and Playwright of this module end before test_browser.py starts
+# its own (two sync Playwright instances cannot run at once).
+@pytest.fixture(scope="module")
 def lab_url(binder_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """JupyterLab on 127.0.0.1, with the repository's Binder settings and no auth."""
     require_browser()
@@ -99,7 +101,7 @@ def lab_url(binder_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             server.wait(timeout=30)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     require_browser()
     with sync_playwright() as playwright:

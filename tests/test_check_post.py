@@ -110,7 +110,7 @@ def test_a_secret_in_the_source_is_refused(book: Path) -> None:
     code, lines = check(write_post(book, extra=f"\nThe key was {key}.\n"))
     assert code == 1
     assert lines[0] == (
-        f"{SLUG}:37: AWS access key id: AKIAZ7Q3…: a possible secret;"
+        f"{SLUG}:37: AWS Access Key: AKIAZ7Q3…: a possible secret;"
         " remove or redact it (englogs.aws.redact)"
     )
 

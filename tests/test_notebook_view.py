@@ -244,3 +244,8 @@ def test_command_writes_every_post(post: Path, tmp_path: Path) -> None:
 def test_transform_leaves_plain_markdown_alone(tmp_path: Path) -> None:
     text = "A paragraph with `code` and a [link](https://example.org).\n\n- a\n- b"
     assert transform_markdown(text, tmp_path) == text
+
+
+def test_same_post_same_bytes(post: Path) -> None:
+    """The download is part of the published folder: it must not change between builds."""
+    assert nbformat.writes(reading_notebook(post)) == nbformat.writes(reading_notebook(post))
