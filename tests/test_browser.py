@@ -155,8 +155,9 @@ def test_every_post_has_header_tags_neighbours_and_a_launch_button(
     assert page.locator(".el-prev-next a").count() >= 1 or _only_post_in_category(post)
     binder = page.get_by_role("link", name="Run this post on Binder")
     assert binder.is_visible()
+    # Binder opens the post's reading notebook, which postBuild writes (sitegen.notebook_view).
     assert binder.get_attribute("href", timeout=1000).endswith(
-        f"urlpath=lab/tree/posts/{post['slug']}.md"
+        f"urlpath=lab/tree/read/{post['slug']}.ipynb"
     )
     download = page.get_by_role("link", name="Download notebook")
     assert download.is_visible()
