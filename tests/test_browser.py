@@ -161,8 +161,12 @@ def test_every_post_has_header_tags_neighbours_and_a_launch_button(
     )
     download = page.get_by_role("link", name="Download notebook")
     assert download.is_visible()
-    assert download.get_attribute("href") == f"../_sources/posts/{post['slug']}.ipynb"
-    assert page.request.get(f"{site_url}_sources/posts/{post['slug']}.ipynb").ok
+    # The post's reading notebook with the build's outputs and its numbers written in.
+    href = urljoin(page.url, download.get_attribute("href") or "")
+    assert href == f"{site_url}posts/{post['slug']}.ipynb"
+    notebook = json.loads(page.request.get(href).text())
+    prose = "".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown")
+    assert "{glue" not in prose and "{eval}" not in prose
     assert page.locator("footer.el-provenance").count() == 1
 
 
