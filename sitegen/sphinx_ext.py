@@ -11,7 +11,7 @@ In build order:
 3. ``env-get-updated``: rewrite every page when the index changed (no stale sidebars).
 4. ``doctree-read``: the post's literal title and its header line; its provenance.
 5. ``html-page-context``: feed link, link-preview tags and card (``sitegen.social``),
-   neighbours, related posts, provenance footer, MathJax only where math is, and escaping
+   neighbours, related posts, provenance footer, and escaping
    the title the theme leaves raw.
 6. ``build-finished``: scan what was written for secrets, then print the build's summary
    (``sitegen.progress``: notebooks executed and from the cache, pages, warnings, time).
@@ -202,12 +202,6 @@ class Pipeline:
             context["next"] = _link(context, self.index.by_slug(post.older))
             related = (self.index.by_slug(slug) for slug in post.related)
             context["body"] += related_posts_html(p for p in related if p is not None)
-        if doctree is None or not any(doctree.findall(_is_math)):
-            # Sphinx counts a page as having equations if anything in its toctree does, so the
-            # landing page and every post would load MathJax (over 1 MB): keep it where math is.
-            context["script_files"] = [
-                js for js in context.get("script_files", []) if not _is_mathjax(js)
-            ]
         provenance = _domain(app.env).provenance.get(pagename)
         if provenance:
             context["body"] += provenance_html(provenance)
@@ -343,16 +337,6 @@ def header_line_html(post: PostRecord) -> str:
         f'<span class="el-readtime">{post.read_minutes} MIN READ</span></p>'
         f"{tags_html(post.tags, '../')}</div>"
     )
-
-
-def _is_mathjax(script: Any) -> bool:
-    """MathJax itself or its inline configuration (``window.MathJax = …``)."""
-    body = getattr(script, "attributes", {}).get("body", "")
-    return "mathjax" in f"{getattr(script, 'filename', script)} {body}".lower()
-
-
-def _is_math(node: nodes.Node) -> bool:
-    return isinstance(node, nodes.math | nodes.math_block)
 
 
 def _link(context: dict[str, Any], post: PostRecord | None) -> dict[str, str] | None:
