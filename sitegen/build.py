@@ -126,5 +126,7 @@ def build(
         return index, stale_files(root, index.outputs)
     changed = write_outputs(root, index.outputs)
     if record:
-        index_stamp.save(root, on.isoformat(), index.model, index.includes)
+        index_stamp.save(
+            root, on.isoformat(), index.model, index.includes, index.posts.to_dict("records")
+        )
     return index, changed

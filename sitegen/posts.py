@@ -2,6 +2,10 @@
 
 Validation collects every problem in every post before failing, so an author fixes them all
 in one pass. Each problem names the file, the field and what is wrong.
+
+Reading one post (``read_post``) does not need pandas, and importing it is 0.2–0.4 s: the
+commands that read one post, and the build's check that an edited post's record is
+unchanged (``sitegen.index_stamp``), never import it. Only ``load_posts`` does.
 """
 
 from __future__ import annotations
@@ -11,9 +15,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import yaml
 
 from sitegen import post_rules
@@ -22,6 +25,9 @@ from sitegen.post_cache import PostCache
 from sitegen.problems import InvalidPosts, Problem
 from sitegen.readtime import read_time
 from sitegen.site import SLUG, Site, today
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 try:  # The C loader is ~10x faster; it matters at thousands of posts.
     from yaml import CSafeLoader as _Loader
@@ -365,6 +371,8 @@ def load_posts(root: Path, site: Site, *, save_cache: bool = True) -> pd.DataFra
 
     Raises InvalidPosts listing every problem in every post.
     """
+    import pandas as pd  # only here: see the module's docstring
+
     cache = PostCache(root)
     paths = sorted((root / "posts").glob("*.md"))
     records, problems = [], []
