@@ -120,17 +120,15 @@ def _without_tags(text: str) -> str:
     return "".join(parser.parts)
 
 
-# Every format character (Unicode category Cf: zero-width space and joiners, soft hyphen,
-# word joiner, BOM, direction marks): invisible, so a key split by one reads as whole.
-@functools.cache
-def _invisible() -> re.Pattern[str]:
-    chars = (chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf")
-    return re.compile("[" + "".join(map(re.escape, chars)) + "]")
-
-
 def _visible(text: str) -> str:
-    """Without the invisible characters that split a key (zero-width space, soft hyphen…)."""
-    return text if text.isascii() else _invisible().sub("", text)
+    """Without the invisible characters that split a key: every format character (Unicode
+    category Cf: zero-width space and joiners, soft hyphen, word joiner, BOM, direction
+    marks), so a key split by one reads as whole. Only the characters the text holds are
+    looked up (listing all of Cf walks 1.1 million code points: 0.3 s a build)."""
+    if text.isascii():
+        return text
+    hidden = {ord(c): None for c in set(text) if unicodedata.category(c) == "Cf"}
+    return text.translate(hidden) if hidden else text
 
 
 def _decoded_blobs(text: str) -> Iterator[str]:
