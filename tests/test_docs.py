@@ -31,7 +31,6 @@ TESTED_IN = {
     "secret_plugins": "test_secret_corpus.py",
     "inputs": "test_hostile_inputs.py",
     "safe_text": "test_front_matter_text.py",
-    "kernels": "test_progress.py",  # no kernel transport warning in a build
     "mathml": "test_theme.py",
     "search": "test_theme.py",
 }
