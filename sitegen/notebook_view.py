@@ -297,27 +297,38 @@ def code_cells(notebook: NotebookNode) -> Iterator[NotebookNode]:
     return (cell for cell in notebook.cells if cell.cell_type == "code")
 
 
-def kernel_metadata() -> dict[str, Any]:
+def kernel_metadata(language_info: dict[str, Any] | None = None) -> dict[str, Any]:
     """Kernel metadata exactly as JupyterLab writes it on connecting, so a freshly opened
-    notebook is not marked modified before the reader has touched it."""
-    from ipykernel.ipkernel import IPythonKernel
+    notebook is not marked modified before the reader has touched it.
+
+    ``language_info``: what a kernel of this environment reported when it ran the post (an
+    executed notebook keeps it); without it, ipykernel's own, at the cost of importing
+    IPython (0.1 s).
+    """
     from jupyter_client.kernelspec import KernelSpecManager
 
+    if language_info is None:
+        from ipykernel.ipkernel import IPythonKernel
+
+        language_info = IPythonKernel.language_info
     spec = KernelSpecManager().get_kernel_spec("python3")
     return {
         "kernelspec": {"display_name": spec.display_name, "language": "python", "name": "python3"},
-        "language_info": dict(IPythonKernel.language_info),
+        "language_info": dict(language_info),
     }
 
 
-def reading_notebook(post: Path, source: NotebookNode | None = None) -> NotebookNode:
+def reading_notebook(
+    post: Path, source: NotebookNode | None = None, language_info: dict[str, Any] | None = None
+) -> NotebookNode:
     """The post as a reader's notebook, its prose evaluated live by jupyterlab-myst.
 
-    ``source``: the post already read by jupytext, to save reading it twice.
+    ``source``: the post already read by jupytext, to save reading it twice;
+    ``language_info``: see ``kernel_metadata``.
     """
     source = source if source is not None else jupytext.read(post)
     notebook: NotebookNode = nbformat.v4.new_notebook()
-    notebook.metadata = kernel_metadata()
+    notebook.metadata = kernel_metadata(language_info)
     cells: list[NotebookNode] = [header_cell(source.metadata), setup_cell()]
     for cell in source.cells:
         cell = copy.deepcopy(cell)
@@ -340,7 +351,7 @@ def downloadable(
 
     For the site's download: it reads like the page in any viewer before anything runs.
     """
-    notebook = reading_notebook(post, source)
+    notebook = reading_notebook(post, source, executed.metadata.get("language_info"))
     ran = list(code_cells(executed))
     mine = list(code_cells(notebook))[1:]  # the first is the setup cell
     if len(ran) != len(mine):

@@ -199,6 +199,14 @@ def test_download_settles_values_and_figures_for_any_viewer(post: Path) -> None:
     nbformat.validate(notebook)
 
 
+def test_download_carries_the_kernel_metadata_a_reading_notebook_has(post: Path) -> None:
+    # The download takes language_info from the kernel that ran the post, not from
+    # importing ipykernel: both must be what JupyterLab writes, or the file opens modified.
+    ran = executed(post)
+    assert ran.metadata["language_info"]  # nbclient recorded the kernel's own
+    assert downloadable(post, ran).metadata == reading_notebook(post).metadata
+
+
 def test_download_names_a_missing_glue_value(post: Path) -> None:
     ran = executed(post)
     for cell in ran.cells:
