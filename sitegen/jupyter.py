@@ -125,24 +125,35 @@ def worker_count(jobs: int) -> int:
 # --- reading: myst-nb's reader and per-file configuration ---------------------------------
 
 
-def read_for_execution(env: BuildEnvironment, docname: str, path: Path) -> Pending | None:
-    """The notebook and its settings as myst-nb will see them; None when myst-nb will not
-    execute it from the cache (not a notebook, another execution mode, excluded)."""
-    from myst_nb.core.config import NbParserConfig
-    from myst_nb.core.nb_to_tokens import nb_node_to_dict
+def read_notebook(env: BuildEnvironment, path: Path) -> nbformat.NotebookNode | None:
+    """The page as myst-nb reads it (its reader, kernel aliases applied): the notebook it
+    executes and matches in the cache. None when myst-nb does not read it as a notebook."""
     from myst_nb.core.read import create_nb_reader
 
-    nb_config: NbParserConfig = getattr(env, "mystnb_config")  # noqa: B009 - set by myst-nb
+    nb_config = getattr(env, "mystnb_config")  # noqa: B009 - set by myst-nb
     text = path.read_text(encoding="utf-8-sig")  # as Sphinx reads it: a BOM is not text
     reader = create_nb_reader(str(path), getattr(env, "myst_config"), nb_config, text)  # noqa: B009
     if reader is None:
         return None
-    notebook = reader.read(text)
+    notebook: nbformat.NotebookNode = reader.read(text)
     kernel = notebook.metadata.get("kernelspec", {}).get("name")
     for pattern, alias in (nb_config.kernel_rgx_aliases or {}).items():
         if kernel is not None and re.fullmatch(pattern, kernel):
             notebook.metadata["kernelspec"]["name"] = alias
             break
+    return notebook
+
+
+def read_for_execution(env: BuildEnvironment, docname: str, path: Path) -> Pending | None:
+    """The notebook and its settings as myst-nb will see them; None when myst-nb will not
+    execute it from the cache (not a notebook, another execution mode, excluded)."""
+    from myst_nb.core.config import NbParserConfig
+    from myst_nb.core.nb_to_tokens import nb_node_to_dict
+
+    notebook = read_notebook(env, path)
+    if notebook is None:
+        return None
+    nb_config: NbParserConfig = getattr(env, "mystnb_config")  # noqa: B009 - set by myst-nb
     if nb_config.metadata_key in notebook.metadata:
         overrides = nb_node_to_dict(notebook.metadata[nb_config.metadata_key])
         overrides.pop("output_folder", None)  # as myst-nb: not overridable per file

@@ -34,7 +34,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import jupytext
 import nbformat
 from jupyter_cache import get_cache
 from nbformat import NotebookNode
@@ -42,6 +41,7 @@ from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.pycode import ModuleAnalyzer
 
+from sitegen.jupyter import read_notebook
 from sitegen.state import BuildState, code_version, write_atomic
 
 READ_FOLDER = "read"
@@ -323,10 +323,14 @@ def reading_notebook(
 ) -> NotebookNode:
     """The post as a reader's notebook, its prose evaluated live by jupyterlab-myst.
 
-    ``source``: the post already read by jupytext, to save reading it twice;
-    ``language_info``: see ``kernel_metadata``.
+    ``source``: the post already read as a notebook (by jupytext, or by myst-nb's reader,
+    which gives the same cells), to save reading it twice; ``language_info``: see
+    ``kernel_metadata``.
     """
-    source = source if source is not None else jupytext.read(post)
+    if source is None:
+        import jupytext  # 0.16 s (it imports jupyter_server): only when a post must be read
+
+        source = jupytext.read(post)
     notebook: NotebookNode = nbformat.v4.new_notebook()
     notebook.metadata = kernel_metadata(language_info)
     cells: list[NotebookNode] = [header_cell(source.metadata), setup_cell()]
@@ -411,7 +415,11 @@ def write_downloads(app: Sphinx, exception: Exception | None) -> None:
         signature = _inputs_signature(post, executed_root / f"{docname}.ipynb")
         if done.get(docname) == signature and target.exists():
             continue
-        source = jupytext.read(post)
+        # myst-nb's reader, as the build executed it: jupytext's gives the same notebook
+        # (tests/test_notebook_view.py) but costs 0.16 s to import.
+        source = read_notebook(app.env, post)
+        if source is None:
+            continue
         try:
             _, executed = cache.merge_match_into_notebook(source)
         except KeyError:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
+import jupytext
 import nbformat
 import pytest
+from myst_nb.core.config import NbParserConfig
+from myst_parser.config.main import MdParserConfig
 
+from sitegen.jupyter import read_notebook
 from sitegen.notebook_view import (
     ViewError,
     binder_path,
@@ -205,6 +210,20 @@ def test_download_carries_the_kernel_metadata_a_reading_notebook_has(post: Path)
     ran = executed(post)
     assert ran.metadata["language_info"]  # nbclient recorded the kernel's own
     assert downloadable(post, ran).metadata == reading_notebook(post).metadata
+
+
+def test_myst_nb_and_jupytext_read_a_post_into_the_same_reading_notebook(post: Path) -> None:
+    # Downloads read posts with myst-nb's reader (as executed, and no jupytext import);
+    # Binder's postBuild with jupytext. Both must give the same notebook, byte for byte.
+    extensions = {"colon_fence", "deflist", "dollarmath", "fieldlist", "tasklist"}
+    env = SimpleNamespace(
+        mystnb_config=NbParserConfig(), myst_config=MdParserConfig(enable_extensions=extensions)
+    )
+    by_myst_nb = read_notebook(env, post)  # type: ignore[arg-type]
+    assert by_myst_nb is not None
+    assert nbformat.writes(reading_notebook(post, by_myst_nb)) == nbformat.writes(
+        reading_notebook(post, jupytext.read(post))
+    )
 
 
 def test_download_names_a_missing_glue_value(post: Path) -> None:
