@@ -89,6 +89,8 @@ def make_site(dest: Path, posts: int, cell: str = "trivial", *, identical: bool 
     shutil.copy(REPO / "_config.yml", dest / "_config.yml")
     shutil.copy(REPO / "categories.yml", dest / "categories.yml")
     shutil.copytree(REPO / "_static", dest / "_static", dirs_exist_ok=True)
+    # The site's own page layout (sitegen.theme): without it the theme's would stand in.
+    shutil.copytree(REPO / "_templates", dest / "_templates", dirs_exist_ok=True)
     (dest / "_toc.yml").write_text("format: jb-book\nroot: index\n", encoding="utf-8")
     (dest / "posts").mkdir(exist_ok=True)
     (dest / "notebooks").mkdir(exist_ok=True)

@@ -7,13 +7,26 @@ import struct
 import xml.etree.ElementTree as ET
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import pydata_sphinx_theme
 import pytest
+from pydata_sphinx_theme.utils import set_secondary_sidebar_items
 
 from sitegen.build import generate
 from sitegen.mathml import MathError, to_mathml
 from sitegen.search import ENTRY, INDEX_DIR, is_stale
-from sitegen.theme import accessible_body, page_toc, png_size, with_actions
+from sitegen.theme import (
+    THEME_SECTIONS,
+    accessible_body,
+    page_toc,
+    png_size,
+    skip_theme_sections,
+    with_actions,
+)
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "_templates"
 
 
 def _no_size(src: str) -> None:
@@ -126,3 +139,27 @@ def test_search_index_is_stale_until_built_and_when_a_page_is_newer(tmp_path: Pa
     os.utime(page, None)
     os.utime(entry, (1_000, 1_000))
     assert is_stale(tmp_path)
+
+
+class _NoRendering:
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        raise AssertionError(f"the theme rendered {name}")
+
+
+def test_the_theme_renders_none_of_the_sections_the_layout_never_shows() -> None:
+    context: dict[str, Any] = {s: ["navbar-logo.html", "page-toc"] for s in THEME_SECTIONS}
+    context["theme_search_as_you_type"] = False
+    app = SimpleNamespace(
+        builder=SimpleNamespace(templates=_NoRendering()), add_js_file=lambda *a, **k: None
+    )
+    skip_theme_sections(app, "posts/x", "page.html", context, None)  # type: ignore[arg-type]
+    # The theme's own handlers, as they run next for every page: nothing left to render.
+    pydata_sphinx_theme.update_and_remove_templates(app, "posts/x", "page.html", context, None)
+    set_secondary_sidebar_items(app, "posts/x", "page.html", context, None)  # type: ignore[arg-type]
+    assert context["secondary_sidebar_items"] == []
+
+
+@pytest.mark.parametrize("template", sorted(p.name for p in TEMPLATES.glob("*.html")))
+def test_the_site_s_templates_use_none_of_the_skipped_sections(template: str) -> None:
+    text = (TEMPLATES / template).read_text(encoding="utf-8")
+    assert not [s for s in THEME_SECTIONS if s in text or s.removeprefix("theme_") in text]
