@@ -1,9 +1,11 @@
-"""Synthetic Engineering Logs sites of any size, built from the real site's configuration."""
+"""Sites for the benchmarks: synthetic Engineering Logs sites of any size, built from the real
+site's configuration, and copies of the real site as a fresh clone has it."""
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
+import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -99,3 +101,16 @@ def make_site(dest: Path, posts: int, cell: str = "trivial", *, identical: bool 
             post_text(i, cell, identical=identical), encoding="utf-8"
         )
     return dest
+
+
+def copy_tracked(dest: Path) -> None:
+    """The repository as a fresh clone sees it: tracked files only, no build, no cache."""
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    for name in filter(None, files):
+        source = REPO / name.decode()
+        if source.is_file():
+            target = dest / name.decode()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)

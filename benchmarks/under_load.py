@@ -19,13 +19,14 @@ import multiprocessing as mp
 import os
 import platform
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from synthetic import copy_tracked
 
 REPO = Path(__file__).resolve().parent.parent
 REPORT = REPO / "docs" / "benchmarks.md"
@@ -50,19 +51,6 @@ def hog(stop_at: float) -> None:
     x = 0
     while time.monotonic() < stop_at:
         x = (x * 31 + 7) % 1_000_003
-
-
-def copy_tracked(dest: Path) -> None:
-    """The repository as a fresh clone sees it: tracked files only, no build, no cache."""
-    files = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True
-    ).stdout.split(b"\0")
-    for name in filter(None, files):
-        source = REPO / name.decode()
-        if source.is_file():
-            target = dest / name.decode()
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
 
 
 def first_failure(log: str) -> str:
