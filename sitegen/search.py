@@ -9,8 +9,11 @@ wrote nothing costs a stat per page (parallel writers included, which share no s
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +41,8 @@ def is_stale(outdir: Path) -> bool:
     return any(page.stat().st_mtime > built for page in outdir.rglob("*.html"))
 
 
-def build_index(app: Sphinx, exception: Exception | None) -> None:
-    if exception is not None or app.builder.name != "html":
-        return
-    outdir = Path(app.outdir)
-    if not is_stale(outdir):
-        return
-    result = subprocess.run(
+def _pagefind(site: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -54,7 +52,7 @@ def build_index(app: Sphinx, exception: Exception | None) -> None:
             "--exclude-selectors",
             "a.headerlink",
             "--site",
-            str(outdir),
+            str(site),
             "--output-subdir",
             INDEX_DIR,
         ],
@@ -62,9 +60,35 @@ def build_index(app: Sphinx, exception: Exception | None) -> None:
         text=True,
         check=False,
     )
+
+
+def build_index(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.name != "html":
+        return
+    outdir = Path(app.outdir)
+    if not is_stale(outdir):
+        return
+    result = _pagefind(outdir)
     if result.returncode != 0:
         raise SearchIndexFailed(f"pagefind failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     LOGGER.info("[sitegen] search index written (pagefind)")
+
+
+@functools.cache
+def own_script_digests() -> frozenset[str]:
+    """SHA-256 of the scripts Pagefind writes beside every index: its own code, the same
+    bytes whatever the site (a site's text goes into the compressed index files). Found by
+    indexing a one-page site, so no pinned list goes stale when Pagefind is upgraded."""
+    with tempfile.TemporaryDirectory(prefix="sitegen-pagefind-") as tmp:
+        site = Path(tmp)
+        (site / "index.html").write_text(
+            "<html><body data-pagefind-body><h1>Page</h1><p>Text.</p></body></html>",
+            encoding="utf-8",
+        )
+        if _pagefind(site).returncode != 0:
+            return frozenset()  # nothing counts as Pagefind's: everything is scanned
+        scripts = (site / INDEX_DIR).glob("*.js")
+        return frozenset(hashlib.sha256(path.read_bytes()).hexdigest() for path in scripts)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

@@ -212,6 +212,23 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def vendor_digests(folders: Iterable[Path], book: Path) -> set[str]:
+    """The contents of the site's files that installed packages ship (a theme's scripts,
+    an extension's): what the build copies from them is theirs, byte for byte, and no post
+    can put a key into it. Their scripts were 1.3 s of a 2 s scan of a 20-post site (the
+    theme's 1.5 MB icon script alone 0.8 s); a file the book itself provides is never
+    counted, even where a package ships the same name."""
+    book = book.resolve()
+    files = (
+        path
+        for folder in folders
+        if folder.is_dir() and not folder.resolve().is_relative_to(book)
+        for path in folder.rglob("*")
+        if path.suffix.lower() in SITE_SUFFIXES and path.is_file()
+    )
+    return {digest(path) for path in files}
+
+
 class CleanFiles:
     """The contents last found clean, by SHA-256: unchanged content is not rescanned.
 

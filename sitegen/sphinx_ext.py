@@ -37,14 +37,22 @@ from sphinx.environment import BuildEnvironment
 from sphinx.errors import ConfigError, SphinxError
 from sphinx.util import logging
 
-from sitegen import index_stamp, jupyter, safe_text, social
+from sitegen import index_stamp, jupyter, safe_text, search, social
 from sitegen.interrupt import InterruptGuard
 from sitegen.model import PostRecord, SiteIndex
 from sitegen.pages import display_date, tags_html
 from sitegen.progress import BuildSummary
 from sitegen.publish import Publisher
 from sitegen.related import provenance_html, related_posts_html
-from sitegen.secret_scan import CleanFiles, Finding, included_files, scan_files, site_files
+from sitegen.secret_scan import (
+    CleanFiles,
+    Finding,
+    digest,
+    included_files,
+    scan_files,
+    site_files,
+    vendor_digests,
+)
 from sitegen.site import slugify, today
 from sitegen.state import BuildState
 
@@ -303,7 +311,9 @@ def _lab_sources(root: Path, labs: Iterable[str]) -> list[Path]:
 def scan_built_site(app: Sphinx, exception: Exception | None) -> None:
     """Fail the build if executed outputs put a credential into the published site.
 
-    Every file a reader can fetch is looked at; contents already found clean (by SHA-256,
+    Every file a reader can fetch is looked at, except copies of what installed packages
+    ship (``sitegen.secret_scan.vendor_digests``) and Pagefind's own scripts
+    (``sitegen.search.own_script_digests``); contents already found clean (by SHA-256,
     never by mtime: Sphinx copies files with their old mtimes) are not scanned again.
     """
     if exception is not None or app.builder.name != "html":
@@ -311,12 +321,28 @@ def scan_built_site(app: Sphinx, exception: Exception | None) -> None:
     outdir = Path(app.outdir)
     clean = CleanFiles(BuildState(Path(app.srcdir)), "clean-site.json")
     files = site_files(outdir)
-    findings = scan_files(clean.changed(files), outdir, suffixes=None)
+    changed = clean.changed(files)
+    if changed:
+        vendor = vendor_digests(_package_static_folders(app), Path(app.srcdir))
+        if any(path.is_relative_to(outdir / search.INDEX_DIR) for path in changed):
+            vendor |= search.own_script_digests()
+        changed = [path for path in changed if digest(path) not in vendor]
+    findings = scan_files(changed, outdir, suffixes=None)
     if findings:
         clean.clear()
     else:
         clean.record(files)
     _fail_on(findings, "the built site")
+
+
+def _package_static_folders(app: Sphinx) -> list[Path]:
+    """Where Sphinx copies static files from: the theme and its base themes' ``static``
+    folders, and every ``html_static_path`` entry (extensions add their packages' there;
+    the book's own ``_static`` is told apart by ``vendor_digests``)."""
+    theme = getattr(app.builder, "theme", None)
+    folders = [Path(d) / "static" for d in (theme.get_theme_dirs() if theme else [])]
+    folders += [Path(app.confdir, entry) for entry in app.config.html_static_path]
+    return folders
 
 
 def header_line_html(post: PostRecord) -> str:

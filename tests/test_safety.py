@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_book, jupyter_book
-from sitegen.secret_scan import CleanFiles, scan_text, site_files
+from sitegen import search
+from sitegen.secret_scan import CleanFiles, digest, scan_text, site_files, vendor_digests
 from sitegen.state import BuildState
 
 pytestmark = pytest.mark.build
@@ -130,6 +131,28 @@ def test_clean_files_are_rescanned_only_when_they_change(tmp_path: Path) -> None
     assert CleanFiles(BuildState(tmp_path)).changed([one]) == [one]
 
 
+def test_files_installed_packages_ship_are_vendor_files_the_book_s_are_not(
+    tmp_path: Path,
+) -> None:
+    package, book = tmp_path / "site-packages" / "theme" / "static", tmp_path / "book"
+    package.mkdir(parents=True)
+    (book / "_static").mkdir(parents=True)
+    (package / "theme.js").write_text("var theme = 1;\n", encoding="utf-8")
+    (package / "theme.css").write_text("body {}\n", encoding="utf-8")  # not a scanned type
+    (book / "_static" / "mine.js").write_text("var mine = 1;\n", encoding="utf-8")
+    found = vendor_digests([package, book / "_static", tmp_path / "missing"], book)
+    assert found == {digest(package / "theme.js")}
+
+
+def test_pagefind_s_own_scripts_are_the_same_for_every_site(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text(
+        "<html><body data-pagefind-body><h1>Queues</h1><p>Bursts.</p></body></html>", "utf-8"
+    )
+    assert search._pagefind(tmp_path).returncode == 0
+    scripts = sorted((tmp_path / search.INDEX_DIR).glob("*.js"))
+    assert scripts and {digest(path) for path in scripts} == search.own_script_digests()
+
+
 def test_documented_example_keys_are_allowed() -> None:
     assert scan_text("aws_access_key_id = AKIAIOSFODNN7EXAMPLE", "x") == []
     assert [f.kind for f in scan_text(f"id={_fake_aws_key()}", "x")] == ["AWS Access Key"]
@@ -149,6 +172,17 @@ def test_included_files_and_files_copied_with_old_mtimes_are_scanned(book: Path)
     assert result.returncode != 0 and "the built site" in output and "leak.txt:1" in output
     leak.unlink()
     (book / "_build" / "html" / "leak.txt").unlink()
+    assert jupyter_book(book).returncode == 0
+    # The book's own script where the theme ships one of the same name: the book's copy
+    # wins in the site, and is no package's file, so it is scanned.
+    (book / "_static" / "scripts").mkdir(parents=True, exist_ok=True)
+    own = book / "_static" / "scripts" / "bootstrap.js"
+    own.write_text(f"const key = '{_fake_aws_key()}';\n", encoding="utf-8")
+    result = jupyter_book(book)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "_static/scripts/bootstrap.js:1" in output
+    own.unlink()
+    shutil.rmtree(book / "_build" / "html" / "_static" / "scripts")
     assert jupyter_book(book).returncode == 0
     # A private key shown with literalinclude: the source scan reads the included file.
     keys = book / "posts" / "keys"
