@@ -16,14 +16,21 @@ rewrite returns before copying ``_extra/``, so an edited ``robots.txt`` never sh
   every page (sorted, so a partial build and a clean one write the same bytes); then every
   file a clean build would not produce is removed: pages and ``_sources`` of documents that
   no longer exist, images and downloads no document uses, preview cards no page shows.
-  ``_static/`` is copied by Sphinx on every build that writes and is left alone. The
-  source folders (``_extra/``, ``_static/``) are never written to.
+  The source folders (``_extra/``, ``_static/``) are never written to.
+* ``_static/``: Sphinx copies it only on a build that writes a page, and never deletes from
+  it, so an edited stylesheet alone never shipped and a removed file stayed. When the
+  book's own static files differ from the last build's (added, edited or removed, by
+  content), the root page is rewritten, which makes Sphinx copy every static file; then a
+  file the book no longer has, that no theme or extension provides and that this build did
+  not write is removed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import shutil
+import time
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatch
 from pathlib import Path
@@ -36,6 +43,7 @@ from sitegen.state import BuildState
 
 MARKER = "writing-pages"
 EXTRA_RECORD = "extra-files.json"
+STATIC_RECORD = "static-files.json"
 # Written on every build that writes, whatever the documents: never pruned.
 BUILDER_FILES = frozenset({"genindex.html", "search.html", "searchindex.js", "objects.inv"})
 KEPT_DIRS = ("_static/",)
@@ -47,12 +55,46 @@ def _files(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
 
 
+def static_folders(app: Sphinx) -> list[Path]:
+    """The folders Sphinx copies into ``_static``, in its order (a later one wins): the
+    theme's base themes' ``static`` folders, the theme's own, then each ``html_static_path``
+    entry (the book's ``_static`` and the folders extensions add)."""
+    theme = getattr(app.builder, "theme", None)
+    folders = [Path(d) / "static" for d in reversed(theme.get_theme_dirs())] if theme else []
+    folders += [Path(app.confdir, entry) for entry in app.config.html_static_path]
+    return [folder for folder in folders if folder.is_dir()]
+
+
+def _static_name(rel: str) -> str | None:
+    """The name Sphinx gives a static file in ``_static`` (templates lose ``_t``); None for
+    the dotfiles it skips."""
+    if any(part.startswith(".") for part in rel.split("/")):
+        return None
+    return rel.removesuffix("_t")
+
+
+def own_static_files(app: Sphinx) -> dict[str, str]:
+    """The book's own static files (name in ``_static`` → SHA-256 of the source)."""
+    book = Path(app.srcdir).resolve()
+    found: dict[str, str] = {}
+    for folder in static_folders(app):
+        if folder.resolve().is_relative_to(book):
+            for rel in sorted(_files(folder)):
+                if (name := _static_name(rel)) is not None:
+                    found[name] = hashlib.sha256((folder / rel).read_bytes()).hexdigest()
+    return found
+
+
 class Publisher:
     """The build-edge handlers; ``cards`` names the preview cards the pages show."""
 
     def __init__(self, cards: Callable[[Iterable[str]], set[str]]) -> None:
         self.cards = cards
         self.unfinished = False
+        self.started = 0.0  # when this build began writing (seconds since the epoch)
+        self.static: dict[str, str] = {}  # the book's own static files now
+        self.static_before: list[str] = []  # their names after the last successful build
+        self.static_changed = False
 
     # -- interrupted builds ---------------------------------------------------------------
 
@@ -60,6 +102,11 @@ class Publisher:
         state = BuildState(Path(app.srcdir))
         self.unfinished = state.path(MARKER).exists()
         state.write_bytes(MARKER, b"a build is writing _build/html\n")
+        self.started = time.time()
+        self.static = own_static_files(app)
+        previous = state.read_json(STATIC_RECORD)
+        self.static_before = sorted(previous) if isinstance(previous, dict) else []
+        self.static_changed = previous != self.static
 
     def stable_asset_links(self, app: Sphinx) -> None:
         """Put myst-nb's stylesheet in place before pages are written. Sphinx appends
@@ -88,8 +135,11 @@ class Publisher:
         return []
 
     def rewrite_after_interruption(self, app: Sphinx, env: BuildEnvironment) -> list[str]:
-        """Every page, when the last build stopped before it finished writing."""
-        return sorted(env.found_docs) if self.unfinished else []
+        """Every page, when the last build stopped before it finished writing; the root
+        page when the book's static files changed (so that Sphinx copies them)."""
+        if self.unfinished:
+            return sorted(env.found_docs)
+        return [app.config.root_doc] if self.static_changed else []
 
     # -- the end of a successful build ----------------------------------------------------
 
@@ -123,8 +173,26 @@ class Publisher:
         extra = self._sync_extra(app, outdir, state)
         for rel in sorted(_files(outdir) - self.expected(app, outdir, extra)):
             (outdir / rel).unlink()
+        if self.static_changed:
+            self._prune_static(app, outdir / "_static")
+            state.write_json(STATIC_RECORD, self.static)
         _remove_empty_dirs(outdir)
         state.forget(MARKER)
+
+    def _prune_static(self, app: Sphinx, static: Path) -> None:
+        """Remove the static files the book had and no longer has, unless a theme or an
+        extension provides one of that name or this build wrote it (Sphinx's generated
+        ``pygments.css``, say)."""
+        provided = {
+            name
+            for folder in static_folders(app)
+            for rel in _files(folder)
+            if (name := _static_name(rel)) is not None
+        }
+        for name in sorted(set(self.static_before) - set(self.static) - provided):
+            target = static / name
+            if target.is_file() and target.stat().st_mtime < self.started:
+                target.unlink()
 
     def _sync_extra(self, app: Sphinx, outdir: Path, state: BuildState) -> set[str]:
         """Copy ``html_extra_path`` files whose bytes differ; remove the ones the author

@@ -42,7 +42,7 @@ from sitegen.interrupt import InterruptGuard
 from sitegen.model import PostRecord, SiteIndex
 from sitegen.pages import display_date, tags_html
 from sitegen.progress import BuildSummary
-from sitegen.publish import Publisher
+from sitegen.publish import Publisher, static_folders
 from sitegen.related import provenance_html, related_posts_html
 from sitegen.secret_scan import (
     CleanFiles,
@@ -323,7 +323,7 @@ def scan_built_site(app: Sphinx, exception: Exception | None) -> None:
     files = site_files(outdir)
     changed = clean.changed(files)
     if changed:
-        vendor = vendor_digests(_package_static_folders(app), Path(app.srcdir))
+        vendor = vendor_digests(static_folders(app), Path(app.srcdir))
         if any(path.is_relative_to(outdir / search.INDEX_DIR) for path in changed):
             vendor |= search.own_script_digests()
         changed = [path for path in changed if digest(path) not in vendor]
@@ -333,16 +333,6 @@ def scan_built_site(app: Sphinx, exception: Exception | None) -> None:
     else:
         clean.record(files)
     _fail_on(findings, "the built site")
-
-
-def _package_static_folders(app: Sphinx) -> list[Path]:
-    """Where Sphinx copies static files from: the theme and its base themes' ``static``
-    folders, and every ``html_static_path`` entry (extensions add their packages' there;
-    the book's own ``_static`` is told apart by ``vendor_digests``)."""
-    theme = getattr(app.builder, "theme", None)
-    folders = [Path(d) / "static" for d in (theme.get_theme_dirs() if theme else [])]
-    folders += [Path(app.confdir, entry) for entry in app.config.html_static_path]
-    return folders
 
 
 def header_line_html(post: PostRecord) -> str:

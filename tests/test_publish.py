@@ -139,3 +139,27 @@ def test_the_published_folder_equals_a_clean_build_after_any_sequence(tmp_path: 
     assert sorted(re.findall(r"<loc>https://example.org/logs/([^<]+)</loc>", sitemap)) == sorted(
         pages
     )
+
+
+def test_the_book_s_own_static_files_ship_as_a_clean_build_has_them(tmp_path: Path) -> None:
+    book = copy_book("basic", tmp_path)
+    static = book / "_static"
+    (static / "scripts").mkdir(parents=True)
+    (static / "site.css").write_text("body { color: black; }\n", encoding="utf-8")
+    (static / "old.txt").write_text("old\n", encoding="utf-8")
+    (static / "scripts" / "bootstrap.js").write_text("// the book's own\n", encoding="utf-8")
+    _build(book)
+    published = book / "_build" / "html" / "_static"
+    assert (published / "scripts" / "bootstrap.js").read_text("utf-8") == "// the book's own\n"
+
+    # Only static files change: an edit, an addition, a removal, an override dropped (the
+    # theme ships scripts/bootstrap.js). Sphinx alone would write nothing and copy nothing.
+    (static / "site.css").write_text("body { color: navy; }\n", encoding="utf-8")
+    (static / "new.txt").write_text("new\n", encoding="utf-8")
+    (static / "old.txt").unlink()
+    (static / "scripts" / "bootstrap.js").unlink()
+    _build(book)
+    assert (published / "site.css").read_text("utf-8") == "body { color: navy; }\n"
+    assert (published / "new.txt").is_file() and not (published / "old.txt").exists()
+    assert "the book's own" not in (published / "scripts" / "bootstrap.js").read_text("utf-8")
+    _assert_same_as_clean(book, tmp_path)
