@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +22,8 @@ from sphinx.application import Sphinx
 from sphinx.errors import SphinxError
 from sphinx.util import logging
 
+from sitegen.state import BuildState
+
 LOGGER = logging.getLogger(__name__)
 INDEX_DIR = "pagefind"
 
@@ -30,15 +33,25 @@ class SearchIndexFailed(SphinxError):
 
 
 ENTRY = "pagefind-entry.json"
+PAGES_RECORD = "search-pages.json"  # build state: the pages the index was built from
 
 
-def is_stale(outdir: Path) -> bool:
-    """Whether any page was written after the index (or there is no index yet)."""
+def pages(outdir: Path) -> list[str]:
+    """The site's pages, relative to it (what Pagefind may index)."""
+    return sorted(p.relative_to(outdir).as_posix() for p in outdir.rglob("*.html"))
+
+
+def is_stale(outdir: Path, indexed: list[str] | None) -> bool:
+    """Whether the index is missing, a page was written after it, or pages were added or
+    removed since it was built (``indexed``: the pages it was built from)."""
     entry = outdir / INDEX_DIR / ENTRY
     if not entry.is_file():
         return True
+    current = pages(outdir)
+    if current != indexed:
+        return True
     built = entry.stat().st_mtime
-    return any(page.stat().st_mtime > built for page in outdir.rglob("*.html"))
+    return any((outdir / page).stat().st_mtime > built for page in current)
 
 
 def _pagefind(site: Path) -> subprocess.CompletedProcess[str]:
@@ -63,14 +76,20 @@ def _pagefind(site: Path) -> subprocess.CompletedProcess[str]:
 
 
 def build_index(app: Sphinx, exception: Exception | None) -> None:
+    """Index the pages a clean build has (after ``sitegen.publish`` pruned the others): a
+    removed page must not stay findable. The index is rebuilt from nothing, so none of a
+    removed page's fragments stay behind either."""
     if exception is not None or app.builder.name != "html":
         return
     outdir = Path(app.outdir)
-    if not is_stale(outdir):
+    state = BuildState(Path(app.srcdir))
+    if not is_stale(outdir, state.read_json(PAGES_RECORD)):
         return
+    shutil.rmtree(outdir / INDEX_DIR, ignore_errors=True)
     result = _pagefind(outdir)
     if result.returncode != 0:
         raise SearchIndexFailed(f"pagefind failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    state.write_json(PAGES_RECORD, pages(outdir))
     LOGGER.info("[sitegen] search index written (pagefind)")
 
 
@@ -92,6 +111,7 @@ def own_script_digests() -> frozenset[str]:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    # Before the secret scan of the built site (priority 900), so the index is scanned too.
-    app.connect("build-finished", build_index, priority=800)
+    # After sitegen.publish has pruned the pages a clean build would not have (priority
+    # 850), before the secret scan of the built site (900), so the index is scanned too.
+    app.connect("build-finished", build_index, priority=870)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import JUPYTER_BOOK, copy_book, jupyter_book
+from conftest import JUPYTER_BOOK, REPO, copy_book, jupyter_book
 from sitegen.publish import MARKER
 from sitegen.state import BuildState
 
@@ -90,8 +90,21 @@ def _assert_same_as_clean(book: Path, where: Path) -> None:
     shutil.rmtree(where / "clean")
 
 
+def _with_the_site_s_page(book: Path) -> None:
+    """The site's own layout and its search (sitegen.theme, Pagefind), as the real site has."""
+    config = book / "_config.yml"
+    text = config.read_text(encoding="utf-8").replace(
+        "extra_extensions: [sphinx_sitemap, sitegen.sphinx_ext]",
+        "extra_extensions: [sphinx_sitemap, sitegen.sphinx_ext, sitegen.theme]",
+    )
+    text = text.replace("  config:\n", "  config:\n    templates_path: [_templates]\n", 1)
+    config.write_text(text, encoding="utf-8")
+    shutil.copytree(REPO / "_templates", book / "_templates")
+
+
 def test_the_published_folder_equals_a_clean_build_after_any_sequence(tmp_path: Path) -> None:
     book = copy_book("basic", tmp_path)
+    _with_the_site_s_page(book)
     (book / "_extra").mkdir(exist_ok=True)
     (book / "_extra" / "robots.txt").write_text(ROBOTS, encoding="utf-8")
     (book / "_extra" / "CNAME").write_text("logs.example.org\n", encoding="utf-8")
@@ -123,6 +136,7 @@ def test_the_published_folder_equals_a_clean_build_after_any_sequence(tmp_path: 
     _assert_same_as_clean(book, tmp_path)
     assert KILLED_MID_WRITE.count(True) >= 2, KILLED_MID_WRITE  # the kills did interrupt
     html = book / "_build" / "html"
+    assert (html / "pagefind" / "pagefind-entry.json").is_file()  # the search index is compared
     assert (html / "robots.txt").read_text(encoding="utf-8") == ROBOTS
     assert (book / "_extra" / "robots.txt").read_text(encoding="utf-8") == ROBOTS
     assert not (html / "posts" / "queues-in-practice.html").exists()

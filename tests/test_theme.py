@@ -126,19 +126,21 @@ def test_each_category_has_its_own_feed_of_its_posts(book: Path) -> None:
         assert links == [index.site.absolute_url(url) for url in members["url"]]
 
 
-def test_search_index_is_stale_until_built_and_when_a_page_is_newer(tmp_path: Path) -> None:
+def test_search_index_is_stale_until_built_and_when_pages_change(tmp_path: Path) -> None:
     page = tmp_path / "posts" / "a.html"
     page.parent.mkdir()
     page.write_text("<html></html>")
-    assert is_stale(tmp_path)
+    assert is_stale(tmp_path, None)
     entry = tmp_path / INDEX_DIR / ENTRY
     entry.parent.mkdir()
     entry.write_text("{}")
     os.utime(page, (1_000, 1_000))
-    assert not is_stale(tmp_path)
+    assert not is_stale(tmp_path, ["posts/a.html"])
+    # A page removed (or added) since: the index still lists it, so it is stale.
+    assert is_stale(tmp_path, ["posts/a.html", "posts/gone.html"])
     os.utime(page, None)
     os.utime(entry, (1_000, 1_000))
-    assert is_stale(tmp_path)
+    assert is_stale(tmp_path, ["posts/a.html"])
 
 
 class _NoRendering:
