@@ -104,7 +104,7 @@ def test_an_edited_included_file_is_not_trusted(book: Path) -> None:
 
 
 def test_checking_an_edited_post_does_not_import_pandas(book: Path) -> None:
-    index, _ = build(book, record=True)
+    build(book, record=True)
     post = book / "posts" / "queues-in-practice.md"
     post.write_text(post.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
     check = (

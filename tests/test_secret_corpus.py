@@ -6,6 +6,7 @@ Keys are assembled at run time from a seeded generator, so this file holds none.
 from __future__ import annotations
 
 import base64
+import json
 import random
 import string
 from collections.abc import Callable
@@ -14,7 +15,13 @@ from pathlib import Path
 import pytest
 
 from sitegen import secret_plugins
-from sitegen.secret_scan import SITE_SUFFIXES, SOURCE_SUFFIXES, scan_files, scan_text
+from sitegen.secret_scan import (
+    SITE_SUFFIXES,
+    SOURCE_SUFFIXES,
+    notebook_text,
+    scan_files,
+    scan_text,
+)
 
 RNG = random.Random(12)
 UPPER = string.ascii_uppercase + string.digits
@@ -97,6 +104,16 @@ CORPUS: dict[str, tuple[str, Callable[[], str], str]] = {
         lambda: f'Search.setIndex({{"t":"{AWS_ID}"}})',
         "AWS Access Key",
     ),
+    # A download notebook: a hidden cell's output, beside code with a regex look-behind,
+    # whose "<![" Python 3.11's HTML parser refuses with an AssertionError.
+    "key-in-a-downloaded-notebook": (
+        "post.ipynb",
+        lambda: (
+            '{"cells": [{"source": "re.compile(r\\"(?<![\\\\w-])token\\")", '
+            f'"outputs": [{{"text": "{AWS_ID}"}}]}}]}}'
+        ),
+        "AWS Access Key",
+    ),
 }
 
 
@@ -113,7 +130,7 @@ def test_each_corpus_file_gives_its_finding(case: str, tmp_path: Path) -> None:
 
 
 def test_the_site_and_source_scans_read_the_files_readers_can_fetch() -> None:
-    assert {".html", ".svg", ".js", ".json", ".xml", ".txt"} <= SITE_SUFFIXES
+    assert {".html", ".svg", ".js", ".json", ".xml", ".txt", ".ipynb"} <= SITE_SUFFIXES
     assert {".md", ".ipynb", ".py"} <= SOURCE_SUFFIXES
 
 
@@ -147,3 +164,21 @@ def test_the_secret_plugins_run_after_detect_secrets_own() -> None:
     kinds = [type(plugin) for plugin in plugins()]
     assert set(kinds[-3:]) == ours and len(kinds) > 15
     assert not {"Secret Keyword", "Hex High Entropy String"} & {p.secret_type for p in plugins()}
+
+
+def test_a_notebook_is_read_as_its_text_without_raster_images() -> None:
+    notebook = {
+        "cells": [
+            {
+                "source": ["key = (\n", "    'abc')\n"],
+                "outputs": [
+                    {"data": {"image/png": "iVBORw0KGgo=", "image/svg+xml": ["<svg>x</svg>"]}},
+                    {"data": {"application/papermill.record/image/png": "iVBORw0KGgo="}},
+                ],
+            }
+        ]
+    }
+    text = notebook_text(json.dumps(notebook))
+    assert "key = (\n    'abc')\n" in text and "<svg>x</svg>" in text
+    assert "iVBOR" not in text
+    assert notebook_text("{not json") == "{not json"
