@@ -3,8 +3,10 @@ sphinx-external-toc test theirs: no CLI, no theme, one kernel at most."""
 
 from __future__ import annotations
 
+import gc
 import io
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,13 @@ def _app(book: Path, **extra: Any) -> SphinxTestApp:
         status=io.StringIO(),
         warning=io.StringIO(),
     )
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen() -> Iterator[None]:
+    # A build freezes the heap (sitegen.sphinx_ext.freeze_heap); this process lives on.
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture
@@ -121,3 +130,16 @@ def test_a_failing_cell_ends_the_build_with_one_message(tiny: Path) -> None:
         "`assert answer == 42, answer`: AssertionError: 41"
     )
     assert log.is_file()
+
+
+def test_the_heap_is_frozen_once_loaded_and_once_read(tiny: Path) -> None:
+    # Collections then skip the environment and modules every build keeps to the end.
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    app = _app(tiny)
+    try:
+        app.build()
+        assert app.statuscode == 0, app._warning.getvalue()
+    finally:
+        app.cleanup()
+    assert gc.get_freeze_count() > 0
