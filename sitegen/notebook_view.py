@@ -434,8 +434,9 @@ def write_downloads(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    # After myst-nb has written the executed notebooks (jupyter_execute/) during the read phase.
-    app.connect("build-finished", write_downloads, priority=400)
+    # After sitegen.publish's prune (850): no download of a removed post is written back;
+    # while Pagefind indexes the pages on another core (sitegen.search, from 870).
+    app.connect("build-finished", write_downloads, priority=880)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
 
 

@@ -3,8 +3,9 @@
 Pagefind (its binary ships in the ``pagefind`` wheel) splits the index into fragments; the
 search page fetches only those a query needs, instead of every page loading the whole
 ``searchindex.js``. Only ``data-pagefind-body`` regions are indexed: the articles of posts
-and labs, not the listings. The index is rebuilt when a page is newer than it: a build that
-wrote nothing costs a stat per page (parallel writers included, which share no state).
+and labs, not the listings. The index is rebuilt, from nothing, when a page is newer than it
+or pages were added or removed: a build that wrote nothing costs a stat per page. Pagefind
+runs as a separate process while the build writes the downloads and scans the site.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,31 +57,42 @@ def is_stale(outdir: Path, indexed: list[str] | None) -> bool:
     return any((outdir / page).stat().st_mtime > built for page in current)
 
 
+def _command(site: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "pagefind",
+        "--quiet",
+        # The "#" permalink after each heading is not part of a title or an excerpt.
+        "--exclude-selectors",
+        "a.headerlink",
+        "--site",
+        str(site),
+        "--output-subdir",
+        INDEX_DIR,
+    ]
+
+
 def _pagefind(site: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pagefind",
-            "--quiet",
-            # The "#" permalink after each heading is not part of a title or an excerpt.
-            "--exclude-selectors",
-            "a.headerlink",
-            "--site",
-            str(site),
-            "--output-subdir",
-            INDEX_DIR,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return subprocess.run(_command(site), capture_output=True, text=True, check=False)
 
 
-def build_index(app: Sphinx, exception: Exception | None) -> None:
-    """Index the pages a clean build has (after ``sitegen.publish`` pruned the others): a
-    removed page must not stay findable. The index is rebuilt from nothing, so none of a
-    removed page's fragments stay behind either."""
+@dataclass
+class _Run:
+    process: subprocess.Popen[str]
+    outdir: Path
+    state: BuildState
+
+
+# The Pagefind run each build has under way (a process may hold several Sphinx apps).
+_RUNNING: weakref.WeakKeyDictionary[Sphinx, _Run] = weakref.WeakKeyDictionary()
+
+
+def start_index(app: Sphinx, exception: Exception | None) -> None:
+    """Start indexing the pages a clean build has (after ``sitegen.publish`` pruned the
+    others: a removed page must not stay findable), from nothing, so none of a removed
+    page's fragments stay behind. Pagefind runs on its own core while the build writes the
+    downloads and scans the site; ``wait_for_index`` collects it."""
     if exception is not None or app.builder.name != "html":
         return
     outdir = Path(app.outdir)
@@ -86,10 +100,21 @@ def build_index(app: Sphinx, exception: Exception | None) -> None:
     if not is_stale(outdir, state.read_json(PAGES_RECORD)):
         return
     shutil.rmtree(outdir / INDEX_DIR, ignore_errors=True)
-    result = _pagefind(outdir)
-    if result.returncode != 0:
-        raise SearchIndexFailed(f"pagefind failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
-    state.write_json(PAGES_RECORD, pages(outdir))
+    process = subprocess.Popen(
+        _command(outdir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    _RUNNING[app] = _Run(process, outdir, state)
+
+
+def wait_for_index(app: Sphinx, exception: Exception | None = None) -> None:
+    """Wait for this build's Pagefind run, if one is under way; fail the build if it failed."""
+    run = _RUNNING.pop(app, None)
+    if run is None:
+        return
+    output, _ = run.process.communicate()
+    if run.process.returncode != 0:
+        raise SearchIndexFailed(f"pagefind failed:\n{output[-4000:]}")
+    run.state.write_json(PAGES_RECORD, pages(run.outdir))
     LOGGER.info("[sitegen] search index written (pagefind)")
 
 
@@ -112,6 +137,8 @@ def own_script_digests() -> frozenset[str]:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     # After sitegen.publish has pruned the pages a clean build would not have (priority
-    # 850), before the secret scan of the built site (900), so the index is scanned too.
-    app.connect("build-finished", build_index, priority=870)
+    # 850). The secret scan of the built site (sitegen.sphinx_ext, 900) waits for the index
+    # before it reads the index's files; this later wait covers a build without that scan.
+    app.connect("build-finished", start_index, priority=870)
+    app.connect("build-finished", wait_for_index, priority=990)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

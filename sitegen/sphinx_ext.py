@@ -321,19 +321,40 @@ def scan_built_site(app: Sphinx, exception: Exception | None) -> None:
         return
     outdir = Path(app.outdir)
     clean = CleanFiles(BuildState(Path(app.srcdir)), "clean-site.json")
+    packaged = _PackagedFiles(app)
+    index = outdir / search.INDEX_DIR
+    pages = [path for path in site_files(outdir) if not path.is_relative_to(index)]
+    # The pages first, while Pagefind indexes them on another core; then the index's files.
+    findings = scan_files(packaged.without(clean.changed(pages)), outdir, suffixes=None)
+    search.wait_for_index(app)
+    findings += scan_files(packaged.without(clean.changed(site_files(index))), outdir, None)
     files = site_files(outdir)
-    changed = clean.changed(files)
-    if changed:
-        vendor = vendor_digests(static_folders(app), Path(app.srcdir))
-        if any(path.is_relative_to(outdir / search.INDEX_DIR) for path in changed):
-            vendor |= search.own_script_digests()
-        changed = [path for path in changed if digest(path) not in vendor]
-    findings = scan_files(changed, outdir, suffixes=None)
     if findings:
         clean.clear()
     else:
         clean.record(files)
     _fail_on(findings, "the built site")
+
+
+class _PackagedFiles:
+    """Tells the site's copies of packaged files apart by content: the theme's and the
+    extensions' static files, and Pagefind's own scripts (each listed once, when needed)."""
+
+    def __init__(self, app: Sphinx) -> None:
+        self.app = app
+        self.digests: set[str] | None = None
+        self.with_pagefind = False
+
+    def without(self, files: list[Path]) -> list[Path]:
+        if not files:
+            return files
+        if self.digests is None:
+            self.digests = vendor_digests(static_folders(self.app), Path(self.app.srcdir))
+        index = Path(self.app.outdir) / search.INDEX_DIR
+        if not self.with_pagefind and any(path.is_relative_to(index) for path in files):
+            self.digests |= search.own_script_digests()
+            self.with_pagefind = True
+        return [path for path in files if digest(path) not in self.digests]
 
 
 def header_line_html(post: PostRecord) -> str:
