@@ -250,21 +250,19 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def vendor_digests(folders: Iterable[Path], book: Path) -> set[str]:
-    """The contents of the site's files that installed packages ship (a theme's scripts,
-    an extension's): what the build copies from them is theirs, byte for byte, and no post
-    can put a key into it. Their scripts were 1.3 s of a 2 s scan of a 20-post site (the
-    theme's 1.5 MB icon script alone 0.8 s); a file the book itself provides is never
-    counted, even where a package ships the same name."""
+def packaged_copy(path: Path, relative: str, folders: Iterable[Path], book: Path) -> bool:
+    """Whether ``path`` is a byte-for-byte copy of a file an installed package ships at
+    ``relative`` in one of ``folders`` (a theme's scripts, an extension's): theirs, so no post
+    can have put a key into it. Their scripts were 1.3 s of a 2 s scan of a 20-post site
+    (the theme's 1.5 MB icon script alone 0.8 s). A folder inside the book is never a
+    package's, even where it holds a file of the same name."""
     book = book.resolve()
-    files = (
-        path
+    candidates = [
+        folder / relative
         for folder in folders
-        if folder.is_dir() and not folder.resolve().is_relative_to(book)
-        for path in folder.rglob("*")
-        if path.suffix.lower() in SITE_SUFFIXES and path.is_file()
-    )
-    return {digest(path) for path in files}
+        if not folder.resolve().is_relative_to(book) and (folder / relative).is_file()
+    ]
+    return bool(candidates) and digest(path) in {digest(c) for c in candidates}
 
 
 class CleanFiles:

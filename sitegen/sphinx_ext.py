@@ -50,9 +50,9 @@ from sitegen.secret_scan import (
     Finding,
     digest,
     included_files,
+    packaged_copy,
     scan_files,
     site_files,
-    vendor_digests,
 )
 from sitegen.site import slugify, today
 from sitegen.state import BuildState
@@ -313,7 +313,7 @@ def scan_built_site(app: Sphinx, exception: Exception | None) -> None:
     """Fail the build if executed outputs put a credential into the published site.
 
     Every file a reader can fetch is looked at, except copies of what installed packages
-    ship (``sitegen.secret_scan.vendor_digests``) and Pagefind's own scripts
+    ship (``sitegen.secret_scan.packaged_copy``) and Pagefind's own scripts
     (``sitegen.search.own_script_digests``); contents already found clean (by SHA-256,
     never by mtime: Sphinx copies files with their old mtimes) are not scanned again.
     """
@@ -338,23 +338,24 @@ def scan_built_site(app: Sphinx, exception: Exception | None) -> None:
 
 class _PackagedFiles:
     """Tells the site's copies of packaged files apart by content: the theme's and the
-    extensions' static files, and Pagefind's own scripts (each listed once, when needed)."""
+    extensions' static files (looked up by name, compared by digest) and Pagefind's own
+    scripts."""
 
     def __init__(self, app: Sphinx) -> None:
         self.app = app
-        self.digests: set[str] | None = None
-        self.with_pagefind = False
+        self.static = Path(app.outdir) / "_static"
+        self.index = Path(app.outdir) / search.INDEX_DIR
 
     def without(self, files: list[Path]) -> list[Path]:
-        if not files:
-            return files
-        if self.digests is None:
-            self.digests = vendor_digests(static_folders(self.app), Path(self.app.srcdir))
-        index = Path(self.app.outdir) / search.INDEX_DIR
-        if not self.with_pagefind and any(path.is_relative_to(index) for path in files):
-            self.digests |= search.own_script_digests()
-            self.with_pagefind = True
-        return [path for path in files if digest(path) not in self.digests]
+        return [path for path in files if not self._packaged(path)]
+
+    def _packaged(self, path: Path) -> bool:
+        if path.is_relative_to(self.index):
+            return digest(path) in search.own_script_digests()
+        if path.is_relative_to(self.static):
+            relative = path.relative_to(self.static).as_posix()
+            return packaged_copy(path, relative, static_folders(self.app), Path(self.app.srcdir))
+        return False
 
 
 def header_line_html(post: PostRecord) -> str:

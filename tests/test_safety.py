@@ -11,7 +11,7 @@ import pytest
 
 from conftest import copy_book, jupyter_book
 from sitegen import search
-from sitegen.secret_scan import CleanFiles, digest, scan_text, site_files, vendor_digests
+from sitegen.secret_scan import CleanFiles, digest, packaged_copy, scan_text, site_files
 from sitegen.state import BuildState
 
 pytestmark = pytest.mark.build
@@ -131,17 +131,24 @@ def test_clean_files_are_rescanned_only_when_they_change(tmp_path: Path) -> None
     assert CleanFiles(BuildState(tmp_path)).changed([one]) == [one]
 
 
-def test_files_installed_packages_ship_are_vendor_files_the_book_s_are_not(
+def test_copies_of_files_installed_packages_ship_are_theirs_the_book_s_are_not(
     tmp_path: Path,
 ) -> None:
     package, book = tmp_path / "site-packages" / "theme" / "static", tmp_path / "book"
-    package.mkdir(parents=True)
+    (package / "scripts").mkdir(parents=True)
     (book / "_static").mkdir(parents=True)
-    (package / "theme.js").write_text("var theme = 1;\n", encoding="utf-8")
-    (package / "theme.css").write_text("body {}\n", encoding="utf-8")  # not a scanned type
+    (package / "scripts" / "theme.js").write_text("var theme = 1;\n", encoding="utf-8")
     (book / "_static" / "mine.js").write_text("var mine = 1;\n", encoding="utf-8")
-    found = vendor_digests([package, book / "_static", tmp_path / "missing"], book)
-    assert found == {digest(package / "theme.js")}
+    site = tmp_path / "html" / "_static"
+    (site / "scripts").mkdir(parents=True)
+    copied, edited = site / "scripts" / "theme.js", site / "mine.js"
+    shutil.copyfile(package / "scripts" / "theme.js", copied)
+    shutil.copyfile(book / "_static" / "mine.js", edited)
+    folders = [package, book / "_static", tmp_path / "missing"]
+    assert packaged_copy(copied, "scripts/theme.js", folders, book)
+    assert not packaged_copy(edited, "mine.js", folders, book)  # the book's own: scanned
+    copied.write_text("var theme = 1; // and a key\n", encoding="utf-8")
+    assert not packaged_copy(copied, "scripts/theme.js", folders, book)  # no longer theirs
 
 
 def test_pagefind_s_own_scripts_are_the_same_for_every_site(tmp_path: Path) -> None:
