@@ -157,7 +157,7 @@ def test_the_theme_renders_none_of_the_sections_the_layout_never_shows() -> None
     skip_theme_sections(app, "posts/x", "page.html", context, None)  # type: ignore[arg-type]
     # The theme's own handlers, as they run next for every page: nothing left to render.
     pydata_sphinx_theme.update_and_remove_templates(app, "posts/x", "page.html", context, None)
-    set_secondary_sidebar_items(app, "posts/x", "page.html", context, None)  # type: ignore[arg-type]
+    set_secondary_sidebar_items(app, "posts/x", "page.html", context, None)
     assert context["secondary_sidebar_items"] == []
 
 
