@@ -13,7 +13,8 @@ from sitegen.kernels import ipc_kernel_config
 
 
 def _run(tmp_path: Path, *sources: str) -> nbformat.NotebookNode:
-    notebook: nbformat.NotebookNode = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    notebook: nbformat.NotebookNode = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3"}
     with ipc_kernel_config() as config:
         result = single_nb_execution(
