@@ -418,12 +418,16 @@ def write_downloads(app: Sphinx, exception: Exception | None) -> None:
         # myst-nb's reader, as the build executed it: jupytext's gives the same notebook
         # (tests/test_notebook_view.py) but costs 0.16 s to import.
         source = read_notebook(app.env, post)
-        if source is None:
-            continue
         try:
+            if source is None:
+                raise KeyError(docname)
             _, executed = cache.merge_match_into_notebook(source)
         except KeyError:
-            continue  # not executed (no code): the page has nothing a notebook would add
+            # Not executed (no code, or execution_mode "off"): the page has nothing a
+            # notebook would add, and a clean build writes no download; drop an old one.
+            target.unlink(missing_ok=True)
+            done.pop(docname, None)
+            continue
         try:
             notebook = downloadable(post, executed, source=source)
         except ViewError as error:

@@ -143,3 +143,18 @@ def test_the_heap_is_frozen_once_loaded_and_once_read(tiny: Path) -> None:
     finally:
         app.cleanup()
     assert gc.get_freeze_count() > 0
+
+
+def test_a_post_no_longer_executed_loses_its_old_download(tiny: Path) -> None:
+    # execution_mode "off" (or no code): a clean build writes no download for the post.
+    stale = tiny / "_build" / "html" / "posts" / "not-executed-here.ipynb"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}", encoding="utf-8")  # left by a build when it still executed
+    app = _app(tiny)
+    try:
+        app.build()
+        assert app.statuscode == 0, app._warning.getvalue()
+    finally:
+        app.cleanup()
+    assert not stale.exists()
+    assert (stale.parent / "same-code-one.ipynb").is_file()
