@@ -327,12 +327,12 @@ def scan_built_site(app: Sphinx, exception: Exception | None) -> None:
     # The pages first, while Pagefind indexes them on another core; then the index's files.
     findings = scan_files(packaged.without(clean.changed(pages)), outdir, suffixes=None)
     search.wait_for_index(app)
-    findings += scan_files(packaged.without(clean.changed(site_files(index))), outdir, None)
-    files = site_files(outdir)
+    index_files = site_files(index)
+    findings += scan_files(packaged.without(clean.changed(index_files)), outdir, None)
     if findings:
         clean.clear()
     else:
-        clean.record(files)
+        clean.record([*pages, *index_files])
     _fail_on(findings, "the built site")
 
 
